@@ -1,0 +1,28 @@
+"""ssnn_core: a super simple neural network, from scratch in NumPy, that tells two MNIST digits apart.
+
+Shapes follow the article everywhere: X (n0, m) one column per sample, Y (1, m),
+W1 (n1, n0), b1 (n1, 1), W2 (1, n1), b2 (1, 1); see network.py.
+
+    from ssnn_core import Hyper, Trainer, load_mnist, select_digits
+    pair = select_digits(load_mnist("mnist.npz"), (0, 1))
+    trainer = Trainer(pair, Hyper())
+    trainer.run()                      # 500 iterations; run(n) advances by n and can be called again
+    trainer.history.train_cost[-1]     # ~0.000849
+"""
+
+__version__ = "0.1.0"
+
+from .config import ConfigError, DataError, Hyper, ImageError, ModelFileError, SsnnError  # noqa: E402
+from .data import Mnist, PairData, load_mnist, select_digits  # noqa: E402
+from .inspect import Evaluation, Explanation, evaluate, explain, gradient_check  # noqa: E402
+from .model_io import Model, load_model, save_model  # noqa: E402
+from .network import backward, forward, init_params, predict, predict_proba  # noqa: E402
+from .scaling import Standardiser  # noqa: E402
+from .trainer import History, Trainer  # noqa: E402
+
+__all__ = [
+    "ConfigError", "DataError", "Evaluation", "Explanation", "History", "Hyper", "ImageError", "Mnist",
+    "Model", "ModelFileError", "PairData", "SsnnError", "Standardiser", "Trainer", "backward", "evaluate",
+    "explain", "forward", "gradient_check", "init_params", "load_mnist", "load_model", "predict",
+    "predict_proba", "save_model", "select_digits",
+]

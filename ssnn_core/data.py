@@ -1,0 +1,288 @@
+"""MNIST: find it, read it safely, pick two digits.
+
+Where the data comes from, first match wins:
+  1. an explicit path (argument, or the environment variable SSNN_MNIST): an `.npz` in the Keras layout
+     or a folder with the four original IDX files (gzipped or raw);
+  2. Keras' cache file, $KERAS_HOME/datasets/mnist.npz (default ~/.keras/datasets/mnist.npz);
+  3. `keras.datasets.mnist.load_data()` when Keras is installed and importable;
+  4. ssnn's own download of the file Keras uses, checked against its sha256, written atomically.
+
+Images stay uint8: x_* (N, 28, 28), y_* (N,). A selected pair flattens images to (m, 784) uint8 rows,
+one sample per row; the network transposes nothing, it reads rows (see network.py for shapes).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import DataError, check_digits
+
+ENV_VAR = "SSNN_MNIST"
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+MAX_UNPACKED_BYTES = 128 * 2**20   # all of MNIST is 55 MB unpacked; refuse bombs early
+MAX_IMAGES = 100_000
+IDX_NAMES = {
+    "x_train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    "y_train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+    "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+GET_DATA_HINT = (
+    "give a path with --data PATH or the SSNN_MNIST environment variable "
+    "(an mnist.npz or a folder of the four IDX files), or connect to the internet once"
+)
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """All of MNIST, read-only. x_*: (N, 28, 28) uint8, y_*: (N,) uint8 in 0..9."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str  # a human-readable description of where it came from
+
+
+@dataclass(frozen=True)
+class PairData:
+    """Two digits out of MNIST, flattened. Label 1 means digits[1].
+
+    x_train: (m, 784) uint8, y_train: (m,) uint8 in {0,1}; likewise x_test/y_test (m_test rows).
+    Rows keep MNIST's order, so test index k is the k-th test image of either digit (the article's indices).
+    """
+
+    digits: tuple[int, int]
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _check_arrays(arrays: dict, where: str) -> Mnist:
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.dtype != np.uint8 or y.dtype != np.uint8:
+            raise DataError(f"{where}: x_{split}/y_{split} must be uint8, got {x.dtype}/{y.dtype}")
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
+            raise DataError(
+                f"{where}: x_{split} must be (N, 28, 28) and y_{split} (N,), got {x.shape} and {y.shape}"
+            )
+        if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+            raise DataError(f"{where}: {x.shape[0]} {split} images but {y.shape[0]} labels")
+        if y.max() > 9:
+            raise DataError(f"{where}: y_{split} has label {int(y.max())}; MNIST labels are 0-9")
+    for a in arrays.values():
+        a.setflags(write=False)
+    return Mnist(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], where)
+
+
+def load_npz(path: str | os.PathLike) -> Mnist:
+    """Read an `.npz` in the Keras layout without pickle, refusing bombs and wrong contents."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+            names = sorted(n[:-4] for n in infos if n.endswith(".npy"))
+            if sorted(NPZ_KEYS) != names or len(infos) != 4:
+                raise DataError(
+                    f"{path.name}: expected arrays {', '.join(NPZ_KEYS)}, found {', '.join(sorted(infos)) or 'none'}"
+                )
+            if sum(i.file_size for i in infos.values()) > MAX_UNPACKED_BYTES:
+                raise DataError(f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES >> 20} MB; not MNIST")
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: np.ascontiguousarray(npz[k]) for k in NPZ_KEYS}
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile):
+        raise DataError(f"{path.name}: not a valid .npz (zip) file") from None
+    except ValueError as exc:  # object arrays (pickle) and malformed .npy headers land here
+        if "pickle" in str(exc):
+            raise DataError(f"{path.name}: holds object (pickled) arrays; refusing to load them") from None
+        raise DataError(f"{path.name}: malformed array ({exc})") from None
+    except (OSError, EOFError, RuntimeError) as exc:
+        raise DataError(f"{path.name}: unreadable or truncated ({exc.__class__.__name__}: {exc})") from None
+    return _check_arrays(arrays, f"{path}")
+
+
+def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(4 + 4 * ndim)
+            if len(head) < 4 + 4 * ndim or int.from_bytes(head[:4], "big") != magic:
+                raise DataError(f"{path.name}: not an IDX file of the expected kind (magic number)")
+            dims = [int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+            if dims[0] > MAX_IMAGES or dims[1:] not in ([], [28, 28]):
+                raise DataError(f"{path.name}: unexpected dimensions {dims}")
+            count = int(np.prod(dims))
+            body = f.read(count + 1)
+    except DataError:
+        raise
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path.name}: unreadable or truncated ({exc})") from None
+    if len(body) != count:
+        raise DataError(f"{path.name}: expected {count} bytes of data, found {len(body)}{'+' if len(body) > count else ''}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims).copy()
+
+
+def load_idx_folder(folder: str | os.PathLike) -> Mnist:
+    """Read the four original IDX files (each may be gzipped) from one folder."""
+    folder = Path(folder)
+    arrays = {}
+    for key, stems in IDX_NAMES.items():
+        candidates = [folder / (s + ext) for s in stems for ext in (".gz", "")]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise DataError(f"{folder}: missing {stems[0]}(.gz); a data folder needs the four MNIST IDX files")
+        is_images = key.startswith("x")
+        arrays[key] = _read_idx(found, 0x803 if is_images else 0x801, 3 if is_images else 1)
+    return _check_arrays(arrays, f"{folder}")
+
+
+def load_path(path: str | os.PathLike) -> Mnist:
+    """An explicit location: a Keras-layout `.npz` or a folder of IDX files."""
+    p = Path(os.path.expanduser(str(path)))
+    if p.is_dir():
+        return load_idx_folder(p)
+    if not p.exists():
+        raise DataError(f"{p}: no such file or folder")
+    return load_npz(p)
+
+
+# ---------------------------------------------------------------- resolution
+
+
+def keras_cache_file() -> Path:
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets" / "mnist.npz"
+
+
+def _from_keras() -> Mnist | None:
+    try:
+        from keras.datasets import mnist as keras_mnist  # optional; needs a backend framework
+    except Exception:  # noqa: BLE001 - any import failure means "no usable Keras"
+        return None
+    try:
+        (xt, yt), (xs, ys) = keras_mnist.load_data()
+    except Exception:  # noqa: BLE001 - offline or a broken install: fall through to our own download
+        return None
+    return _check_arrays(
+        {"x_train": xt, "y_train": yt, "x_test": xs, "y_test": ys}, "keras.datasets.mnist"
+    )
+
+
+def download(dest: Path, url: str = MNIST_URL, timeout: float = 30.0) -> Path:
+    """Fetch MNIST to `dest`, verifying sha256; a temp file is renamed only once complete and correct."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".mnist-", suffix=".part", dir=dest.parent)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            while chunk := resp.read(1 << 16):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != MNIST_SHA256:
+            raise DataError(f"download from {url} has the wrong sha256; not saved")
+        os.replace(tmp, dest)
+    except DataError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise DataError(f"could not download MNIST ({exc.__class__.__name__}): {GET_DATA_HINT}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest
+
+
+_CACHE: dict[str, Mnist] = {}
+
+
+def load_mnist(path: str | os.PathLike | None = None, allow_download: bool = True) -> Mnist:
+    """Find and read MNIST (see the module docstring for the order). Cached once per process."""
+    explicit = path if path not in (None, "") else os.environ.get(ENV_VAR) or None
+    key = f"path:{Path(os.path.expanduser(str(explicit))).resolve()}" if explicit else "auto"
+    if key in _CACHE:
+        return _CACHE[key]
+    if explicit:
+        mnist = load_path(explicit)
+    else:
+        mnist = _auto(allow_download)
+    _CACHE[key] = mnist
+    return mnist
+
+
+def _auto(allow_download: bool) -> Mnist:
+    cache = keras_cache_file()
+    if cache.is_file():
+        try:
+            return load_npz(cache)
+        except DataError:
+            pass  # a damaged cache: try the other sources before giving up
+    mnist = _from_keras()
+    if mnist is not None:
+        return mnist
+    if not allow_download:
+        raise DataError(f"MNIST not found: {GET_DATA_HINT}")
+    return load_npz(download(cache))
+
+
+def select_digits(mnist: Mnist, digits=(0, 1)) -> PairData:
+    """Keep the images of two digits, flattened to (m, 784); label 1 means digits[1]."""
+    a, b = check_digits(digits)
+
+    def pick(x, y):
+        keep = np.flatnonzero((y == a) | (y == b))
+        xs = x[keep].reshape(len(keep), 28 * 28)
+        ys = (y[keep] == b).astype(np.uint8)
+        xs.setflags(write=False)
+        ys.setflags(write=False)
+        return xs, ys
+
+    xt, yt = pick(mnist.x_train, mnist.y_train)
+    xs, ys = pick(mnist.x_test, mnist.y_test)
+    if len(xt) == 0 or len(xs) == 0:
+        raise DataError(f"no images of digits {a} and {b} in {mnist.source}")
+    return PairData((a, b), xt, yt, xs, ys, mnist.source)
+
+
+def npz_bytes_to_mnist(raw: bytes, name: str = "upload") -> Mnist:
+    """Read an uploaded `.npz` held in memory (same checks as a file)."""
+    with tempfile.NamedTemporaryFile(suffix=".npz") as tmp:
+        tmp.write(raw)
+        tmp.flush()
+        try:
+            return load_npz(tmp.name)
+        except DataError as exc:
+            raise DataError(str(exc).replace(tmp.name, name).replace(Path(tmp.name).name, name)) from None
+
+
+def idx_bytes_to_mnist(files: dict[str, bytes]) -> Mnist:
+    """Read four uploaded IDX files (name -> bytes) by writing them to a private temp folder."""
+    with tempfile.TemporaryDirectory() as d:
+        for name, raw in files.items():
+            safe = Path(name).name  # never trust a path in an uploaded file's name
+            Path(d, safe).write_bytes(raw)
+        try:
+            mnist = load_idx_folder(d)
+        except DataError as exc:
+            raise DataError(str(exc).replace(d, "upload")) from None
+    return Mnist(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, "uploaded IDX files")
+

@@ -1,0 +1,122 @@
+"""Looking inside a trained network: errors, one sample's explanation, gradient checking.
+
+Shapes as in network.py: X (n0, m), Y (1, m); one sample x is (n0,) or (n0, 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import forward, loss_and_grads, sigmoid
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a model does on a labelled set. proba, predicted, labels: (m,)."""
+
+    proba: np.ndarray
+    predicted: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def misclassified(self) -> np.ndarray:
+        """Indices of wrong predictions, ascending."""
+        return np.flatnonzero(self.predicted != self.labels)
+
+    @property
+    def errors(self) -> int:
+        return int(self.misclassified.size)
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.labels.size
+
+    def confusion(self) -> np.ndarray:
+        """(2, 2) counts: rows = true label 0/1, columns = predicted 0/1."""
+        c = np.zeros((2, 2), dtype=np.int64)
+        np.add.at(c, (self.labels.astype(int), self.predicted.astype(int)), 1)
+        return c
+
+    def nearly_wrong(self, k: int = 20) -> np.ndarray:
+        """Indices of the k correctly classified samples whose probability is closest to 0.5."""
+        right = np.flatnonzero(self.predicted == self.labels)
+        order = np.argsort(np.abs(self.proba[right] - 0.5), kind="stable")
+        return right[order[:k]]
+
+
+def evaluate(params: dict, X: np.ndarray, Y: np.ndarray) -> Evaluation:
+    """X: (n0, m), Y: (1, m) or (m,) labels in {0, 1}."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        A2, cache = forward(params, X)
+    labels = np.asarray(Y).reshape(-1).astype(np.uint8)
+    return Evaluation(A2[0], (cache["Z2"][0] > 0).astype(np.uint8), labels)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why the network said what it said about one sample.
+
+    contributions: (n1,) W2[j] * A1[j], which with b2 sum to the logit z2;
+    activations: (n1,) A1; input_gradient: (28, 28) dz2/dx for the standardised input pixels.
+    """
+
+    z2: float
+    proba: float
+    b2: float
+    contributions: np.ndarray
+    activations: np.ndarray
+    input_gradient: np.ndarray
+
+
+def explain(params: dict, x: np.ndarray) -> Explanation:
+    """x: (n0,) or (n0, 1) one standardised sample."""
+    x = np.asarray(x).reshape(-1, 1)
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
+    x = x.astype(np.float64)
+    z1 = W1 @ x + b1                                     # (n1, 1)
+    a1 = np.maximum(z1, 0)[:, 0]                         # (n1,)
+    contributions = W2[0] * a1                           # (n1,)
+    z2 = float(contributions.sum() + b2[0, 0])
+    grad = (W2[0] * (z1[:, 0] > 0)) @ W1                 # (n0,) dz2/dx: only active neurons pass gradient
+    return Explanation(z2, float(sigmoid(np.array(z2))), float(b2[0, 0]), contributions, a1,
+                       grad.reshape(28, 28))
+
+
+def blank_pixel_ink(x_raw: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """Pixels that have ink in this image but were blank in every training image. x_raw: (784,), blank: (784,) bool."""
+    return np.flatnonzero(blank & (np.asarray(x_raw).reshape(-1) > 0))
+
+
+def gradient_check(params: dict, X: np.ndarray, Y: np.ndarray, n_checks: int = 20,
+                   eps: float = 1e-5, seed: int = 0) -> list[dict]:
+    """Compare backprop with central differences on randomly chosen parameters, in float64.
+
+    Returns one dict per checked number: name, index, analytic, numeric, relative error
+    |a - n| / max(|a|, |n|, 1e-8) (the floor keeps rounding noise on near-zero gradients from
+    looking like an error). Below ~1e-6 means the gradient is right.
+    """
+    p64 = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64).reshape(1, -1)
+    _, grads = loss_and_grads(p64, X, Y)
+    rng = np.random.default_rng(seed)
+    names = list(p64)
+    sizes = np.array([p64[k].size for k in names], dtype=float)
+    results = []
+    for _ in range(n_checks):
+        name = names[rng.choice(len(names), p=np.sqrt(sizes) / np.sqrt(sizes).sum())]
+        idx = tuple(int(rng.integers(s)) for s in p64[name].shape)
+        old = p64[name][idx]
+        p64[name][idx] = old + eps
+        plus, _ = loss_and_grads(p64, X, Y)
+        p64[name][idx] = old - eps
+        minus, _ = loss_and_grads(p64, X, Y)
+        p64[name][idx] = old
+        numeric = (plus - minus) / (2 * eps)
+        analytic = float(grads["d" + name][idx])
+        rel = abs(analytic - numeric) / max(abs(analytic), abs(numeric), 1e-8)
+        results.append({"name": name, "index": idx, "analytic": analytic, "numeric": numeric,
+                        "relative_error": rel})
+    return results

@@ -1,0 +1,151 @@
+"""Save and load a trained model as a plain `.npz` (no pickle), validated on the way in.
+
+A model file holds W1 (n1, 784), b1 (n1, 1), W2 (1, n1), b2 (1, 1), the standardiser's mean, scale and
+blank mask (784,), and a JSON header (format, version, digits, hyperparameters).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import ConfigError, Hyper, ModelFileError
+from .network import N0
+from .scaling import Standardiser
+
+FORMAT = "ssnn-model"
+VERSION = 1
+MAX_MODEL_BYTES = 8 * 2**20   # n1 = 300 in float64 is ~1.9 MB unpacked
+FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything needed to predict: parameters, the standardiser and the settings it was trained with."""
+
+    params: dict
+    scaler: Standardiser
+    hyper: Hyper
+    iteration: int = 0  # how many updates it has had
+
+
+def to_bytes(model: Model) -> bytes:
+    header = {"format": FORMAT, "version": VERSION, "hyper": model.hyper.to_dict(),
+              "iteration": int(model.iteration)}
+    arrays = {k: np.asarray(model.params[k]) for k in ("W1", "b1", "W2", "b2")}
+    arrays.update(mean=model.scaler.mean, scale=model.scaler.scale, blank=model.scaler.blank,
+                  header=np.array(json.dumps(header)))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def save_model(model: Model, path: str | os.PathLike) -> Path:
+    """Write atomically: a temp file in the same folder, renamed when complete."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    data = to_bytes(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+EXPECTED = {"W1", "b1", "W2", "b2", "mean", "scale", "blank", "header"}
+
+
+def _arrays(source) -> dict:
+    try:
+        with zipfile.ZipFile(source) as zf:
+            infos = zf.infolist()
+            names = {i.filename[:-4] for i in infos if i.filename.endswith(".npy")}
+            if names != EXPECTED or len(infos) != len(EXPECTED):
+                raise ModelFileError("not an ssnn model file (unexpected contents)")
+            if sum(i.file_size for i in infos) > MAX_MODEL_BYTES:
+                raise ModelFileError("model file unpacks to more than 8 MB; not an ssnn model")
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with np.load(source, allow_pickle=False) as npz:
+            return {k: npz[k] for k in EXPECTED}
+    except ModelFileError:
+        raise
+    except FileNotFoundError:
+        raise ModelFileError(f"{source}: no such file") from None
+    except zipfile.BadZipFile:
+        raise ModelFileError("not an ssnn model file (not a valid .npz)") from None
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ModelFileError("model file holds pickled objects; refusing to load it") from None
+        raise ModelFileError(f"model file is malformed ({exc})") from None
+    except (OSError, EOFError, RuntimeError) as exc:
+        raise ModelFileError(f"model file is unreadable or truncated ({exc.__class__.__name__})") from None
+
+
+def _header(raw: np.ndarray) -> dict:
+    if raw.dtype.kind != "U" or raw.shape != ():
+        raise ModelFileError("not an ssnn model file (bad header)")
+    try:
+        header = json.loads(str(raw))
+    except json.JSONDecodeError:
+        raise ModelFileError("not an ssnn model file (header is not JSON)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError("not an ssnn model file (wrong format tag)")
+    if header.get("version") != VERSION:
+        raise ModelFileError(f"model file version {header.get('version')!r} is not supported (expected {VERSION})")
+    return header
+
+
+def _check_shape(arrays: dict, name: str, shape: tuple, kinds=FLOAT_DTYPES) -> None:
+    a = arrays[name]
+    if a.dtype not in kinds:
+        raise ModelFileError(f"{name} must be float32 or float64, got {a.dtype}")
+    if a.shape != shape:
+        raise ModelFileError(f"{name} must have shape {shape}, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{name} contains NaN or infinite values")
+
+
+def load_model(source) -> Model:
+    """Read a model from a path or a binary file object; anything unexpected raises ModelFileError."""
+    if isinstance(source, (str, os.PathLike)):
+        source = Path(source)
+        if not source.is_file():
+            raise ModelFileError(f"{source}: no such file")
+    elif isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    arrays = _arrays(source)
+    header = _header(arrays["header"])
+    try:
+        hyper = Hyper.from_dict(header.get("hyper") or {})
+    except (ConfigError, TypeError) as exc:
+        raise ModelFileError(f"model settings are invalid: {exc}") from None
+    n1 = hyper.hidden
+    for name, shape in (("W1", (n1, N0)), ("b1", (n1, 1)), ("W2", (1, n1)), ("b2", (1, 1)),
+                        ("mean", (N0,)), ("scale", (N0,))):
+        _check_shape(arrays, name, shape)
+    if arrays["blank"].dtype != np.bool_ or arrays["blank"].shape != (N0,):
+        raise ModelFileError("blank must be a (784,) boolean mask")
+    if np.any(arrays["scale"] <= 0):
+        raise ModelFileError("scale must be positive")
+    dtype = np.dtype(hyper.dtype)
+    params = {k: arrays[k].astype(dtype) for k in ("W1", "b1", "W2", "b2")}
+    scaler = Standardiser(arrays["mean"].astype(np.float64), arrays["scale"].astype(np.float64),
+                          arrays["blank"].copy(), hyper.scaling)
+    iteration = header.get("iteration", 0)
+    if not isinstance(iteration, int) or iteration < 0:
+        raise ModelFileError("iteration in the header must be a whole number >= 0")
+    return Model(params, scaler, hyper, iteration)
