@@ -1,0 +1,80 @@
+"""The dataset for the dashboard: loaded once per server process, or uploaded by one session."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ssnn_core import DataError, Mnist, PairData, load_mnist, select_digits
+from ssnn_core.data import idx_bytes_to_mnist, npz_bytes_to_mnist
+
+MAX_DATA_UPLOAD = 60 * 2**20  # mnist.npz is 11 MB; the four gzipped IDX files ~11 MB
+
+
+@st.cache_resource(show_spinner="Loading MNIST once for everyone on this server...")
+def _server_mnist() -> Mnist | str:
+    """The server's copy (SSNN_MNIST, Keras' cache, Keras, or a download), or the reason there is none."""
+    try:
+        return load_mnist(None)
+    except DataError as exc:
+        return str(exc)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _server_pair(digits: tuple[int, int]) -> PairData:
+    return select_digits(_server_mnist(), digits)
+
+
+def mnist() -> Mnist | None:
+    """This session's dataset: an upload if the user gave one, else the server's (None if neither)."""
+    uploaded = st.session_state.get("uploaded_mnist")
+    if uploaded is not None:
+        return uploaded
+    m = _server_mnist()
+    return m if isinstance(m, Mnist) else None
+
+
+def missing_reason() -> str | None:
+    m = _server_mnist()
+    return None if isinstance(m, Mnist) or st.session_state.get("uploaded_mnist") else m
+
+
+def pair(digits: tuple[int, int]) -> PairData | None:
+    """The two selected digits of this session's dataset (cached)."""
+    uploaded = st.session_state.get("uploaded_mnist")
+    if uploaded is not None:
+        cache = st.session_state.setdefault("uploaded_pairs", {})
+        if digits not in cache:
+            cache[digits] = select_digits(uploaded, digits)
+        return cache[digits]
+    if not isinstance(_server_mnist(), Mnist):
+        return None
+    return _server_pair(tuple(digits))
+
+
+def read_upload(files) -> Mnist:
+    """One mnist.npz, or the four IDX files (gzipped or raw). Raises DataError with a one-line reason."""
+    files = [f for f in files if f is not None]
+    if not files:
+        raise DataError("no file given")
+    total = sum(f.size for f in files)
+    if total > MAX_DATA_UPLOAD:
+        raise DataError(f"upload is {total / 2**20:.0f} MB; MNIST is about 11 MB")
+    if len(files) == 1 and files[0].name.lower().endswith(".npz"):
+        return npz_bytes_to_mnist(files[0].getvalue(), files[0].name)
+    if len(files) == 4:
+        return idx_bytes_to_mnist({f.name: f.getvalue() for f in files})
+    raise DataError("give one mnist.npz, or the four IDX files (train/t10k images and labels)")
+
+
+def data_upload_ui(key: str = "data_upload") -> None:
+    """An uploader for the dataset; a good upload replaces this session's dataset."""
+    files = st.file_uploader("Upload mnist.npz or the four IDX files", type=None,
+                             accept_multiple_files=True, key=key, max_upload_size=64)
+    if files and st.button("Use these files", key=f"{key}_go"):
+        try:
+            st.session_state["uploaded_mnist"] = read_upload(files)
+            st.session_state.pop("uploaded_pairs", None)
+            st.success("Dataset loaded for this session.")
+            st.rerun()
+        except DataError as exc:
+            st.error(f"Could not use the upload: {exc}")

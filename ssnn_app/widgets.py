@@ -1,0 +1,83 @@
+"""Widgets shared by pages: the hyperparameter controls and small image helpers."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from ssnn_core import ConfigError, Hyper
+
+from . import state
+
+LR_OPTIONS = sorted({float(f"{10 ** (k / 10):.3g}") for k in range(-30, 11)} | {0.5})
+
+
+def _lr_options(current: float) -> list[float]:
+    return sorted(set(LR_OPTIONS) | {current})
+
+
+def _apply_widgets() -> None:
+    ss = st.session_state
+    try:
+        hyper = Hyper(digits=(ss.w_digit_a, ss.w_digit_b), hidden=ss.w_hidden, learning_rate=ss.w_lr,
+                      iterations=ss.w_iterations, seed=ss.w_seed, dtype=ss.w_dtype, scaling=ss.w_scaling)
+    except ConfigError as exc:
+        ss["settings_problem"] = str(exc)
+        return
+    ss.pop("settings_problem", None)
+    state.set_settings(hyper)
+
+
+def settings_ui() -> Hyper:
+    """The hyperparameter controls (in the sidebar); returns the settings in force."""
+    h = state.settings()
+    ss = st.session_state
+    for key, value in (("w_hidden", h.hidden), ("w_lr", h.learning_rate), ("w_iterations", h.iterations),
+                       ("w_seed", h.seed), ("w_digit_a", h.digits[0]), ("w_digit_b", h.digits[1]),
+                       ("w_dtype", h.dtype), ("w_scaling", h.scaling)):
+        if key not in ss:
+            ss[key] = value
+    with st.sidebar:
+        st.header("Settings")
+        st.slider("Hidden neurons n1", state.UI_HIDDEN[0], state.UI_HIDDEN[1], key="w_hidden",
+                  on_change=_apply_widgets, help="Width of the ReLU layer. Changing it starts a new network.")
+        st.select_slider("Learning rate α", options=_lr_options(h.learning_rate), key="w_lr",
+                         on_change=_apply_widgets, format_func=lambda v: f"{v:g}",
+                         help="Log scale. A change applies from the next iteration, even while training.")
+        st.slider("Iterations", state.UI_ITERATIONS[0], state.UI_ITERATIONS[1], key="w_iterations",
+                  on_change=_apply_widgets, help="Full-batch gradient-descent steps to train for.")
+        st.number_input("Seed", 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets,
+                        help="Seeds the initial weights; the article used 561.")
+        a, b = st.columns(2)
+        a.selectbox("Digit A (label 0)", range(10), key="w_digit_a", on_change=_apply_widgets)
+        b.selectbox("Digit B (label 1)", range(10), key="w_digit_b", on_change=_apply_widgets)
+        with st.expander("Advanced"):
+            st.radio("Precision", ["float32", "float64"], key="w_dtype", on_change=_apply_widgets, horizontal=True,
+                     help="float32 is about twice as fast and makes the same mistakes.")
+            st.radio("Scaling", ["safe", "seed"], key="w_scaling", on_change=_apply_widgets, horizontal=True,
+                     help="safe: pixels blank in all training images get scale 1. "
+                          "seed: the article's std + 1e-9, which breaks on ink in such pixels.")
+        if ss.get("settings_problem"):
+            st.error(ss["settings_problem"])
+    return state.settings()
+
+
+def sync_widgets_from_settings() -> None:
+    """After settings change outside the widgets (URL, upload, 'article settings' button)."""
+    for key in ("w_hidden", "w_lr", "w_iterations", "w_seed", "w_digit_a", "w_digit_b", "w_dtype", "w_scaling"):
+        st.session_state.pop(key, None)
+
+
+def digit_png(pixels: np.ndarray, scale: int = 4) -> bytes:
+    """A 28x28 (or any 2-D) uint8 image upscaled by pixel repetition (no blur), as PNG bytes."""
+    big = np.kron(np.asarray(pixels, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
+    buf = io.BytesIO()
+    Image.fromarray(big).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def show_digit(pixels: np.ndarray, caption: str | None = None, scale: int = 4) -> None:
+    st.image(digit_png(pixels, scale), caption=caption, output_format="PNG")
