@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_home, state, widgets
+from ssnn_app import fig_home, state
 from ssnn_core import Hyper
 from ssnn_core.network import n_params
 
@@ -40,7 +40,6 @@ with right:
 
 def _article_settings() -> None:
     state.set_settings(Hyper(scaling="seed", dtype="float64"))
-    widgets.sync_widgets_from_settings()
     state.start_training()
     st.session_state["goto_train"] = True
 

@@ -117,7 +117,6 @@ if uploaded is not None and st.session_state.get("_uploaded_seen") != uploaded.f
         st.session_state["upload_problem"] = problem
     else:
         st.session_state.pop("upload_problem", None)
-        widgets.sync_widgets_from_settings()
         st.rerun()
 if st.session_state.get("upload_problem"):
     st.error(f"Model not loaded, the current one is kept: {st.session_state['upload_problem']}")

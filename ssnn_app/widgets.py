@@ -38,7 +38,7 @@ def settings_ui() -> Hyper:
     for key, value in (("w_hidden", h.hidden), ("w_lr", h.learning_rate), ("w_iterations", h.iterations),
                        ("w_seed", h.seed), ("w_digit_a", h.digits[0]), ("w_digit_b", h.digits[1]),
                        ("w_dtype", h.dtype), ("w_scaling", h.scaling)):
-        if key not in ss:
+        if ss.get(key) != value:  # the settings are the truth; widgets mirror them
             ss[key] = value
     with st.sidebar:
         st.header("Settings")
@@ -63,12 +63,6 @@ def settings_ui() -> Hyper:
         if ss.get("settings_problem"):
             st.error(ss["settings_problem"])
     return state.settings()
-
-
-def sync_widgets_from_settings() -> None:
-    """After settings change outside the widgets (URL, upload, 'article settings' button)."""
-    for key in ("w_hidden", "w_lr", "w_iterations", "w_seed", "w_digit_a", "w_digit_b", "w_dtype", "w_scaling"):
-        st.session_state.pop(key, None)
 
 
 def digit_png(pixels: np.ndarray, scale: int = 4) -> bytes:

@@ -1,0 +1,194 @@
+"""Home and Train pages through Streamlit's AppTest, on the real data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ssnn_core import Hyper
+from ssnn_core.model_io import Model, to_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.mnist
+
+
+@pytest.fixture(autouse=True)
+def _data(mnist_path, monkeypatch):
+    monkeypatch.setenv("SSNN_MNIST", str(mnist_path))
+
+
+def app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    return "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.warning, *at.error])
+
+
+def charts(at) -> dict:
+    """Plotly figures on the page by element key (they show up as UnknownElement in AppTest)."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[el.proto.id] = spec
+    return out
+
+
+def trained(iterations=40, **settings) -> AppTest:
+    at = app("pages/2_Train.py")
+    at.session_state["hyper"] = Hyper(iterations=iterations, **settings)
+    at.run()
+    at.button(key="b_train").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_home_renders_network_and_data():
+    at = app()
+    assert "784" in texts(at) and "12,665 training" in "\n".join(s.value for s in at.success)
+    figs = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    assert any("7,861 trainable" in json.dumps(f) for f in figs)  # 784*10 + 10 + 10 + 1
+
+
+def test_article_button_trains_with_the_article_settings():
+    at = app()
+    at.button(key="b_article").click().run()
+    assert not at.exception
+    run = at.session_state["run"]
+    assert (run.hyper.scaling, run.hyper.dtype, run.iteration, run.status) == ("seed", "float64", 500, "done")
+    assert round(run.get_history().train_cost[-1], 6) == 0.000849
+
+
+def test_train_page_before_training():
+    at = app("pages/2_Train.py")
+    assert "Not trained yet" in texts(at)
+    assert at.button(key="b_pause").disabled and not at.button(key="b_train").disabled
+
+
+def test_train_runs_to_the_end_and_reports():
+    at = trained(40)
+    run = at.session_state["run"]
+    assert run.status == "done" and run.iteration == 40
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Misclassified"].endswith("of 2115")
+    spec = next(s for s in charts(at).values() if any(t.get("name") == "train cost" for t in s["data"]))
+    train = next(t for t in spec["data"] if t["name"] == "train cost")
+    assert len(train["y"]) == 40 and train["y"][0] > train["y"][-1]
+    assert "Iteration 40 / 40" in texts(at)
+
+
+def test_step_pause_resume_reset_and_live_learning_rate():
+    at = app("pages/2_Train.py")
+    at.session_state["hyper"] = Hyper(iterations=60)
+    at.run()
+    at.button(key="b_step1").click().run()
+    assert at.session_state["run"].iteration == 1
+    at.number_input(key="w_step_n").set_value(4).run()
+    at.button(key="b_stepn").click().run()
+    run = at.session_state["run"]
+    assert run.iteration == 5 and run.status == "paused"
+    # a learning-rate change applies from the next iteration and keeps progress
+    at.sidebar.select_slider(key="w_lr").set_value(0.1).run()
+    at.button(key="b_step1").click().run()
+    run = at.session_state["run"]
+    assert run.iteration == 6 and run.get_history().learning_rate[-2:] == [0.5, 0.1]
+    # pause: a running run that is paused stays where it is on the next rerun
+    run.status = "running"
+    at.session_state["run"] = run
+    from ssnn_app import state
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(state, "get_run", lambda: run)
+        state.pause()
+    assert run.status == "paused"
+    at.run()
+    assert at.session_state["run"].iteration == 6
+    at.button(key="b_train").click().run()  # resume to the target
+    assert at.session_state["run"].iteration == 60
+    at.button(key="b_reset").click().run()
+    assert at.session_state["run"].iteration == 0 and at.session_state["run"].status == "ready"
+
+
+def test_architecture_change_asks_for_a_new_network():
+    at = trained(20)
+    at.sidebar.slider(key="w_hidden").set_value(25).run()
+    assert "settings changed" in texts(at)
+    at.button(key="b_train").click().run()
+    run = at.session_state["run"]
+    assert run.hyper.hidden == 25 and run.trainer.params["W1"].shape == (25, 784)
+
+
+def test_diverging_run_stops_explains_and_keeps_last_good_state():
+    at = app("pages/2_Train.py")
+    at.session_state["hyper"] = Hyper(learning_rate=10, iterations=50)
+    at.run()
+    at.button(key="b_train").click().run()
+    run = at.session_state["run"]
+    assert run.status == "diverged"
+    assert any("learning rate is probably too high" in e.value for e in at.error)
+    for v in run.trainer.current_params().values():
+        assert (abs(v) < 1e6).all()
+
+
+def test_url_parameters_restore_settings_and_bad_ones_are_reported():
+    at = app("pages/2_Train.py", n1="37", lr="0.1", iters="120", seed="7", digits="3-8", scaling="seed")
+    assert at.session_state["hyper"] == Hyper(digits=(3, 8), hidden=37, learning_rate=0.1, iterations=120,
+                                              seed=7, scaling="seed")
+    assert at.sidebar.slider(key="w_hidden").value == 37
+    bad = app(n1="abc", lr="-1", iters="99999", digits="4-4", dtype="../etc")
+    assert bad.session_state["hyper"] == Hyper()
+    assert len(bad.warning) == 5 and not bad.exception
+    assert all("ignored" in w.value for w in bad.warning)
+
+
+class FakeUpload:
+    def __init__(self, name, data):
+        self.name, self._data, self.size, self.file_id = name, data, len(data), name
+
+    def getvalue(self):
+        return self._data
+
+
+def test_bad_model_upload_keeps_the_trained_model_and_good_one_loads():
+    from ssnn_app import state
+
+    at = trained(20, seed=4242)  # settings no other test trains, so this run is not a shared one
+    before = at.session_state["run"]
+    session = {"run": before, "hyper": before.hyper}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(state.st, "session_state", session)
+        mp.setattr(state, "sync_url", lambda: None)
+        for data in (b"not a zip", b"PK\x03\x04garbage", (ROOT / "README.md").read_bytes()):
+            assert state.load_uploaded_model(FakeUpload("x.npz", data))
+            assert session["run"] is before
+        params = before.trainer.current_params()
+        good = to_bytes(Model(params, before.trainer.scaler, before.hyper, 20))
+        assert state.load_uploaded_model(FakeUpload("m.npz", good)) is None
+        assert session["run"].status == "uploaded"
+
+
+def test_identical_runs_are_shared_between_sessions():
+    first = trained(35, seed=99)
+    assert not first.session_state["run"].from_shared
+    second = trained(35, seed=99)
+    run = second.session_state["run"]
+    assert run.from_shared and run.status == "done" and run.iteration == 35
+    assert run.get_history().train_cost == first.session_state["run"].get_history().train_cost
+
+
+def test_history_csv_has_every_iteration():
+    from ssnn_app import state
+
+    at = trained(25)
+    csv = state.history_csv(at.session_state["run"].get_history())
+    lines = csv.strip().splitlines()
+    assert lines[0].startswith("iteration,train_cost") and len(lines) == 26
