@@ -21,7 +21,8 @@ def cost_figure(h: History, log_y: bool = False, target: int | None = None) -> g
     fig.add_trace(go.Scatter(x=h.eval_iteration, y=[100 * a for a in h.test_accuracy], name="test accuracy %",
                              mode="lines", line={"color": ACC_COLOUR}), secondary_y=True)
     fig.update_yaxes(title_text="cost (cross-entropy)", type="log" if log_y else "linear", secondary_y=False)
-    fig.update_yaxes(title_text="test accuracy %", range=[0, 100.5], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="test accuracy %", range=[0, 100.5], tickmode="linear", tick0=0, dtick=20,
+                     secondary_y=True, showgrid=False)
     fig.update_xaxes(title_text="iteration", range=[0, max(target or 0, h.iteration[-1] if h.iteration else 1)])
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, uirevision="cost",
                       legend={"orientation": "h", "y": 1.12}, hovermode="x unified")

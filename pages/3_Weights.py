@@ -1,0 +1,149 @@
+"""Weights: what each hidden neuron looks for, how it votes, and how its picture formed."""
+
+import numpy as np
+import streamlit as st
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_weights, state, widgets
+
+state.setup_page("Weights", "🔬")
+st.title("What the hidden neurons look for")
+
+
+def train_here() -> None:
+    """Train the network with the current settings right here (no live chart), then rerun."""
+    state.start_training()
+    run = state.get_run()
+    with st.spinner("Training..."):
+        while run is not None and run.status == "running":
+            state.advance(run)
+    st.rerun()
+
+
+def require_view() -> state.View:
+    view = state.current()
+    if view is not None and view.iteration > 0:
+        return view
+    st.info("There is no trained network to look at yet.")
+    c1, c2 = st.columns([1, 3])
+    c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
+    h = state.settings()
+    if c2.button(f"Train {784}→{h.hidden}→1 on {h.digits[0]}/{h.digits[1]} here ({h.iterations} iterations)",
+                 key="b_weights_train", disabled=app_data.pair(h.digits) is None):
+        train_here()
+    st.stop()
+
+
+def dead_mask(view: state.View) -> np.ndarray:
+    """Neurons that never fire on the training set, computed once per model (kept with the view)."""
+    cached = st.session_state.get("_dead")
+    if cached is not None and cached[0] is view:
+        return cached[1]
+    p = view.params
+    dead = fig_weights.dead_neurons(p["W1"], p["b1"], view.scaler, view.pair.x_train, p["W1"].dtype)
+    st.session_state["_dead"] = (view, dead)
+    return dead
+
+
+def controls_ui() -> tuple[str, bool]:
+    c1, c2 = st.columns([2, 1])
+    sort = c1.radio("Order the tiles by", list(fig_weights.SORTS), format_func=fig_weights.SORTS.get,
+                    horizontal=True, key="w_tiles_sort")
+    per_neuron = c2.toggle("One colour scale per neuron", key="w_tiles_per_neuron",
+                           help="Off: one scale for all tiles, so strong and weak neurons compare. "
+                                "On: each tile divided by its own largest |weight|, to see every neuron's pattern.")
+    return sort, per_neuron
+
+
+def apply_tile_click(order: np.ndarray) -> None:
+    """A click on a tile's label (Plotly selection, trace 1) selects that neuron; read before drawing."""
+    event = st.session_state.get("tiles")
+    points = [pt for pt in (event.selection.points if event else []) if pt.get("curve_number") == 1]
+    if points:
+        pt = points[0]
+        clicked = int(pt["customdata"] if "customdata" in pt else order[pt["point_index"]])
+        if st.session_state.get("_tiles_clicked") != clicked:   # a new click, not a stale selection
+            st.session_state["_tiles_clicked"] = clicked
+            st.session_state["w_neuron"] = clicked
+
+
+def tiles_ui(view: state.View, dead: np.ndarray, sort: str, per_neuron: bool) -> None:
+    p = view.params
+    order = fig_weights.neuron_order(p["W2"], sort)
+    apply_tile_click(order)
+    fig = fig_weights.tiles_figure(p["W1"], p["W2"], order, per_neuron, dead, view.hyper.digits,
+                                   selected=st.session_state.get("w_neuron", 0))
+    st.plotly_chart(fig, key="tiles", on_select="rerun", selection_mode="points")
+
+
+def neuron_ui(view: state.View, dead: np.ndarray) -> None:
+    p, digits = view.params, view.hyper.digits
+    n1 = p["W2"].shape[1]
+    if st.session_state.get("w_neuron", 0) >= n1:
+        st.session_state["w_neuron"] = 0
+    j = st.selectbox("Neuron", range(n1), key="w_neuron",
+                     format_func=lambda k: f"#{k} · W2 {p['W2'][0, k]:+.3f}{' · dead' if dead[k] else ''}")
+    w2, b1 = float(p["W2"][0, j]), float(p["b1"][j, 0])
+    left, right = st.columns([2, 3])
+    left.plotly_chart(fig_weights.neuron_figure(p["W1"][j], f"neuron {j}: its 784 weights"), key="neuron_big")
+    with right:
+        c1, c2, c3 = st.columns(3)
+        c1.metric("bias b1", f"{b1:+.4f}")
+        c2.metric("output weight W2", f"{w2:+.4f}")
+        c3.metric("votes for", f"digit {digits[1] if w2 > 0 else digits[0]}")
+        if dead[j]:
+            st.warning("This neuron is **dead**: z1 = W1·x + b1 is below 0 for every training image, so it "
+                       "always outputs 0, passes no gradient back, and has stopped learning.")
+        a_train = fig_weights.neuron_activations(p["W1"], p["b1"], j, view.scaler, view.pair.x_train, p["W1"].dtype)
+        st.plotly_chart(fig_weights.activation_histogram(a_train, view.pair.y_train, digits), key="neuron_hist")
+    a_test = np.maximum(p["W1"][j] @ view.X_test + p["b1"][j, 0], 0)          # (m_test,)
+    top = fig_weights.top_images(a_test, 8)
+    st.markdown(f"**The test digits that excite neuron {j} most**")
+    if top.size == 0:
+        st.caption("It fires on no test image.")
+    for col, i in zip(st.columns(8), top):
+        with col:
+            label = digits[int(view.pair.y_test[i])]
+            widgets.show_digit(view.pair.x_test[i].reshape(28, 28), f"{label} · A1 {a_test[i]:.2f} · #{i}", scale=3)
+
+
+def replay_ui(view: state.View, sort: str, per_neuron: bool) -> None:
+    st.subheader("Replay: how the pictures formed")
+    snaps = view.snapshots or []
+    if not snaps:
+        st.caption("No snapshots for this model (uploaded models and shared results carry none): "
+                   "train it on the Train page to replay its training.")
+        return
+    its = [s.iteration for s in snaps]
+    it = st.select_slider("Iteration", options=its, value=its[-1], key="w_replay")
+    snap = snaps[its.index(it)]
+    order = fig_weights.neuron_order(snap.W2, sort)
+    st.plotly_chart(fig_weights.tiles_figure(snap.W1, snap.W2, order, per_neuron, digits=view.hyper.digits),
+                    key="tiles_replay")
+
+
+view = require_view()
+if view.pair is None:
+    st.error(f"The model is here but the data is not: {app_data.missing_reason()}")
+    st.stop()
+digits = view.hyper.digits
+st.markdown(
+    f"Each tile is one hidden neuron's 784 input weights, laid out like the 28×28 image. **Red** pixels push the "
+    f"neuron's output up when they have ink, **blue** ones push it down, white ones hardly matter. The number "
+    f"above a tile is the neuron's output weight W2: positive (red) means it votes for **{digits[1]}**, "
+    f"negative (blue) for **{digits[0]}**. Click a label, or pick a neuron below, to look closer."
+)
+dead = dead_mask(view)
+if dead.any():
+    st.caption(f"{int(dead.sum())} of {dead.size} neurons never fire on the training set (greyed out and crossed).")
+sort, per_neuron = controls_ui()
+tiles_ui(view, dead, sort, per_neuron)
+
+st.subheader("One neuron up close")
+neuron_ui(view, dead)
+replay_ui(view, sort, per_neuron)
+
+st.subheader("Output weights and biases")
+c1, c2 = st.columns(2)
+c1.plotly_chart(fig_weights.bars_figure(view.params["W2"], "output weight W2", digits, dead), key="bars_w2")
+c2.plotly_chart(fig_weights.bars_figure(view.params["b1"], "hidden bias b1", dead=dead), key="bars_b1")

@@ -1,0 +1,132 @@
+"""Mistakes: the test digits the network gets wrong (or nearly wrong), and why."""
+
+import numpy as np
+import streamlit as st
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_mistakes, state, widgets
+from ssnn_core import explain
+from ssnn_core.inspect import blank_pixel_ink
+
+state.setup_page("Mistakes", "🔍")
+st.title("The digits it gets wrong, and why")
+COLUMNS = 10
+
+
+def train_here() -> None:
+    """Train the network with the current settings right here (no live chart), then rerun."""
+    state.start_training()
+    run = state.get_run()
+    with st.spinner("Training..."):
+        while run is not None and run.status == "running":
+            state.advance(run)
+    st.rerun()
+
+
+def require_view() -> state.View:
+    view = state.current()
+    if view is not None and view.iteration > 0:
+        return view
+    st.info("There is no trained network to look at yet.")
+    c1, c2 = st.columns([1, 3])
+    c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
+    h = state.settings()
+    if c2.button(f"Train 784→{h.hidden}→1 on {h.digits[0]}/{h.digits[1]} here ({h.iterations} iterations)",
+                 key="b_mistakes_train", disabled=app_data.pair(h.digits) is None):
+        train_here()
+    st.stop()
+
+
+def caption(view: state.View, i: int) -> str:
+    digits, ev = view.hyper.digits, view.evaluation
+    return f"true {digits[int(ev.labels[i])]} · P({digits[1]}) {ev.proba[i]:.3f} · #{i}"
+
+
+def gallery(view: state.View, indices: np.ndarray) -> None:
+    """Crisp images in rows of COLUMNS, each captioned with its true digit, P(digit B) and test index."""
+    for s in range(0, len(indices), COLUMNS):
+        for col, i in zip(st.columns(COLUMNS), indices[s:s + COLUMNS]):
+            with col:
+                widgets.show_digit(view.pair.x_test[i].reshape(28, 28), caption(view, int(i)), scale=3)
+
+
+def gallery_ui(view: state.View) -> np.ndarray:
+    digits, ev = view.hyper.digits, view.evaluation
+    wrong = ev.misclassified
+    st.markdown(f"**{ev.errors}** of {ev.labels.size:,} test images are misclassified "
+                f"(error rate {100 * ev.error_rate:.3f} %). P({digits[1]}) is the network's probability that "
+                f"the image is a {digits[1]}; above 0.5 it says {digits[1]}, otherwise {digits[0]}.")
+    if wrong.size == 0:
+        st.success("No mistakes at all on the test set. The nearly-wrong digits below are the closest calls.")
+        return wrong
+    c1, c2 = st.columns(2)
+    sort = c1.radio("Order", list(fig_mistakes.SORTS), format_func=fig_mistakes.SORTS.get, horizontal=True,
+                    key="w_mistakes_sort")
+    classes = {"all": "all", 0: f"true {digits[0]}", 1: f"true {digits[1]}"}
+    true_class = c2.radio("Show", list(classes), format_func=classes.get, horizontal=True, key="w_mistakes_class")
+    shown = fig_mistakes.gallery_order(wrong, ev.proba, ev.labels, sort, None if true_class == "all" else true_class)
+    if shown.size == 0:
+        st.caption("No mistakes of this kind.")
+    elif shown.size > fig_mistakes.GALLERY_CAP:
+        st.caption(f"Showing the first {fig_mistakes.GALLERY_CAP} of {shown.size}.")
+    shown = shown[:fig_mistakes.GALLERY_CAP]
+    gallery(view, shown)
+    return shown
+
+
+def blank_pixels_ui(view: state.View, i: int, ink: np.ndarray) -> None:
+    """Say plainly when pixels that no training image ever inked are behind the answer."""
+    raw = view.pair.x_test[i]
+    rows = [{"pixel (row, col)": f"({k // 28}, {k % 28})", "ink (0-255)": int(raw[k]),
+             "standardised value": f"{float(view.X_test[k, i]):.3g}"} for k in ink]
+    if view.scaler.mode == "seed":
+        st.error(f"**Blank pixels are to blame.** {ink.size} pixel(s) of this image (circled) have ink where every "
+                 "training image is blank. Their training standard deviation is 0, and the article's scaling divides "
+                 "by std + 1e-9, so the ink is multiplied by about a billion: these inputs swamp everything else "
+                 "the network sees. With the safe scaling (std 0 replaced by 1) this digit is not a problem.")
+    else:
+        st.info(f"{ink.size} pixel(s) of this image (circled) have ink where every training image is blank. "
+                "Safe scaling divides them by 1, and their weights never trained (they are still the tiny "
+                "initial values), so they matter little here; the article's scaling would blow them up.")
+    st.dataframe(rows, hide_index=True, key="blank_table")
+
+
+def why_ui(view: state.View, i: int) -> None:
+    digits = view.hyper.digits
+    e = explain(view.params, view.X_test[:, i])
+    said = digits[1] if e.z2 > 0 else digits[0]
+    truth = digits[int(view.evaluation.labels[i])]
+    verdict = "correct" if said == truth else "wrong"
+    st.markdown(f"Test image **#{i}** is a **{truth}**. The network computes the logit **z2 = {e.z2:+.4g}**, so "
+                f"P({digits[1]}) = sigmoid(z2) = **{e.proba:.4g}** and it says **{said}** ({verdict}). "
+                f"z2 is the sum of every hidden neuron's vote W2[j]·A1[j] plus the bias b2:")
+    ink = blank_pixel_ink(view.pair.x_test[i], view.scaler.blank)
+    left, mid, right = st.columns([1, 1, 2])
+    left.plotly_chart(fig_mistakes.digit_figure(view.pair.x_test[i], ink, title=f"#{i}, true {truth}"),
+                      key="why_digit")
+    mid.plotly_chart(fig_mistakes.gradient_figure(e.input_gradient), key="why_gradient")
+    right.plotly_chart(fig_mistakes.waterfall_figure(e.contributions, e.b2, e.z2, digits), key="why_waterfall")
+    st.caption(f"The gradient map shows how z2 would change if a pixel's (standardised) value grew: red pixels "
+               f"push towards {digits[1]}, blue ones towards {digits[0]}. Only neurons that fire for this image "
+               f"pass a gradient back.")
+    if ink.size:
+        blank_pixels_ui(view, i, ink)
+
+
+view = require_view()
+if view.pair is None or view.evaluation is None:
+    st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
+    st.stop()
+shown = gallery_ui(view)
+nearly = view.evaluation.nearly_wrong(20)
+st.subheader("Nearly wrong")
+st.caption("Correctly classified test digits whose probability is closest to 0.5: the next mistakes waiting to happen.")
+gallery(view, nearly)
+
+st.subheader("Why?")
+options = [int(i) for i in shown] + [int(i) for i in nearly if i not in set(shown.tolist())]
+if st.session_state.get("w_mistake") not in options:
+    st.session_state.pop("w_mistake", None)
+i = st.selectbox("Test image", options, key="w_mistake",
+                 format_func=lambda k: caption(view, k) + (" · wrong" if view.evaluation.predicted[k] != view.evaluation.labels[k] else " · nearly wrong"))
+why_ui(view, int(i))

@@ -1,0 +1,218 @@
+"""Try it: draw or upload a digit, watch it become the network's input, and see what the network says."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_tryit, state, widgets
+from ssnn_core.images import MAX_BYTES
+
+state.setup_page("Try it", "✍️")
+st.title("Try it: draw a digit")
+
+SOURCES = ("Draw", "Upload", "Examples")
+HINTS = {"Draw": "Draw a digit on the canvas.", "Upload": "Upload a PNG or JPEG of one handwritten digit.",
+         "Examples": "No dataset here: only the noise example is available."}
+
+
+# ---------------------------------------------------------------- where the digit comes from
+
+
+def draw_ui():
+    st.space("small")                          # room for the canvas's floating toolbar
+    result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                       width=280, drawing_mode="freedraw", return_image_data=True, key="try_canvas")
+    st.caption("Draw one digit, big, in the middle. The bin icon above the canvas clears it, "
+               "the arrows undo and redo.")
+    return fig_tryit.prepare_canvas(result.image_data)
+
+
+def upload_ui():
+    f = st.file_uploader("A PNG or JPEG of one digit, dark on light or light on dark", type=["png", "jpg", "jpeg"],
+                         key="try_upload", max_upload_size=MAX_BYTES >> 20)
+    if f is None:
+        return None
+    cached = st.session_state.get("_try_upload")
+    if cached is None or cached[0] != f.file_id:            # decode each file once, not on every rerun
+        cached = (f.file_id, fig_tryit.prepare_upload(f.getvalue()))
+        st.session_state["_try_upload"] = cached
+    return cached[1]
+
+
+def _choose(example) -> None:
+    st.session_state["try_example"] = example
+
+
+def _noise() -> None:
+    seed = st.session_state.get("try_noise_seed", 0) + 1
+    st.session_state["try_noise_seed"] = seed
+    _choose(("noise", seed))
+
+
+def _random_test(m: int, digits) -> None:
+    seed = st.session_state.get("try_random_seed", 0) + 1
+    st.session_state["try_random_seed"] = seed
+    _choose(("test", fig_tryit.random_index(seed, m), digits))
+
+
+def examples_ui(pair, view, digits):
+    """Buttons for real test digits and for noise; returns the chosen one (a real digit by default)."""
+    st.caption("Real digits from the test set (never seen in training), or noise:")
+    cols = st.columns(2)
+    k = 0
+    if pair is not None:
+        evaluation = view.evaluation if view is not None else None
+        for i, (idx, what) in enumerate(fig_tryit.example_indices(pair.y_test, digits, evaluation)):
+            cols[k % 2].button(f"#{idx} · {what}", key=f"b_try_test_{i}", on_click=_choose,
+                               args=(("test", idx, digits),), width="stretch")
+            k += 1
+        cols[k % 2].button("🎲 Random", key="b_try_random", on_click=_random_test,
+                           args=(len(pair.y_test), digits), width="stretch")
+        k += 1
+    cols[k % 2].button("〰️ Try noise", key="b_try_noise", on_click=_noise, width="stretch")
+    example = st.session_state.get("try_example")
+    if example is not None and example[0] == "noise":
+        return fig_tryit.from_pixels(fig_tryit.noise_pixels(example[1]), f"random noise (seed {example[1]})")
+    if pair is None:
+        return None
+    if example is None or example[2] != digits or example[1] >= len(pair.y_test):
+        example = ("test", fig_tryit.example_indices(pair.y_test, digits)[0][0], digits)
+    idx = example[1]
+    return fig_tryit.from_pixels(pair.x_test[idx], f"MNIST test image #{idx} (a {digits[pair.y_test[idx]]})")
+
+
+def input_ui(view, digits):
+    ss = st.session_state
+    if "w_try_source" not in ss:                  # widget state is dropped on other pages; keep the choice
+        ss["w_try_source"] = ss.get("try_source", SOURCES[0])
+    source = st.radio("Where the digit comes from", SOURCES, horizontal=True, key="w_try_source")
+    ss["try_source"] = source
+    if source == SOURCES[0]:
+        return draw_ui()
+    if source == SOURCES[1]:
+        return upload_ui()
+    pair = view.pair if view is not None else app_data.pair(digits)
+    return examples_ui(pair, view, digits)
+
+
+# ---------------------------------------------------------------- what the network sees
+
+
+def steps_ui(prepared) -> None:
+    st.markdown("**Made MNIST-like, step by step**")
+    names = [name for name, _ in prepared.steps]
+    pngs = [widgets.digit_png(fig_tryit.thumbnail(img), scale=1) for _, img in prepared.steps]
+    st.image(pngs, caption=names, output_format="PNG")
+
+
+def exact_input_ui(prepared, view) -> None:
+    st.markdown("**The exact input the network sees**")
+    a, b = st.columns([1, 2])
+    with a:
+        widgets.show_digit(prepared.pixels, "28×28 pixels, 0..255", scale=6)
+    if view is None:
+        b.caption("With a model, its standardised version appears here: each pixel minus the training mean, "
+                  "divided by the training standard deviation.")
+        return
+    x = view.scaler.transform(prepared.pixels.reshape(1, 784), view.params["W1"].dtype)   # (784, 1)
+    b.plotly_chart(fig_tryit.input_figure(x[:, 0]), key="try_input")
+
+
+# ---------------------------------------------------------------- the prediction
+
+
+def train_here() -> None:
+    with st.spinner("Training the network..."):
+        state.start_training()
+        run = state.get_run()
+        while run is not None and run.status == "running":
+            state.advance(run)
+    if run is None:
+        st.error(f"No MNIST data to train on: {app_data.missing_reason()}")
+        return
+    st.rerun()
+
+
+def model_ui(view) -> bool:
+    """Say which model answers; offer to train one. True when there is a model to ask."""
+    if view is not None and view.iteration > 0:
+        st.caption(f"Answered by the current model: {state.get_run().describe()}.")
+        return True
+    h = state.settings()
+    if view is None:
+        st.warning("A trained network is needed to make a prediction.")
+    else:
+        st.warning("This network has not been trained yet (iteration 0): its answers are coin flips.")
+    c1, c2 = st.columns([2, 1])
+    if c1.button(f"▶ Train a network here (784→{h.hidden}→1, {h.iterations} iterations, a few seconds)",
+                 type="primary", key="b_try_train"):
+        train_here()
+    c2.page_link("pages/2_Train.py", label="or watch it learn on the Train page", icon="🏋️")
+    return view is not None
+
+
+def teaching_note(digits, noise: bool) -> None:
+    note = (f"The network knows only two answers, **{digits[0]}** and **{digits[1]}**. A 7, a letter or a "
+            "scribble still gets one of them, often with high confidence: the probability says which side of "
+            "its dividing line the image falls on, not whether it is a digit at all.")
+    if noise:
+        st.warning("This is random noise, not a digit. " + note)
+    else:
+        st.info(note + " Try **〰️ Try noise** under Examples: random pixels, not a digit at all.")
+
+
+def blank_ink_note(pred, view) -> None:
+    n = pred.blank_ink.size
+    if not n:
+        return
+    if view.scaler.mode == "seed":
+        st.warning(f"{n} inked pixels were blank in every training image. The article's scaling divides them by "
+                   f"1e-9, so they reach {abs(pred.x[pred.blank_ink]).max():.3g} standard units and can swamp "
+                   "everything else (that is why the article gets test image 1749 wrong).")
+    else:
+        st.caption(f"{n} inked pixels were blank in every training image: their weights never received a "
+                   "gradient and keep their small random starting values.")
+
+
+def prediction_ui(prepared, view, digits, noise: bool) -> None:
+    pred = fig_tryit.predict_digit(view.params, view.scaler, digits, prepared.pixels)
+    c1, c2 = st.columns([1, 2])
+    c1.metric("The network says", str(pred.digit), border=True)
+    c1.metric("Confidence", fig_tryit.percent(pred.confidence),
+              help=f"P(it is a {digits[1]}) = {pred.proba:.6g}, the logistic of z2 = {pred.explanation.z2:.4g}")
+    with c2:
+        st.plotly_chart(fig_tryit.probability_figure(pred.proba, digits), key="try_proba")
+        teaching_note(digits, noise)
+    blank_ink_note(pred, view)
+    a, b = st.columns(2)
+    a.plotly_chart(fig_tryit.activations_figure(pred.explanation, view.params["W2"][0], digits), key="try_a1")
+    b.plotly_chart(fig_tryit.contributions_figure(pred.explanation, digits), key="try_votes")
+
+
+# ---------------------------------------------------------------- the page
+
+view = state.current()
+digits = view.hyper.digits if view is not None else state.settings().digits
+left, right = st.columns([1, 2], gap="large")
+with left:
+    prepared = input_ui(view, digits)
+with right:
+    if prepared is None:
+        st.info(HINTS[st.session_state.get("try_source", SOURCES[0])])
+    elif isinstance(prepared, str):
+        st.error(prepared)
+    elif prepared.empty:
+        st.info("No ink found: draw a digit.")
+    else:
+        steps_ui(prepared)
+        exact_input_ui(prepared, view)
+
+if prepared is not None and not isinstance(prepared, str) and not prepared.empty:
+    st.subheader("What the network says")
+    if model_ui(view):
+        example = st.session_state.get("try_example")
+        noise = st.session_state.get("w_try_source") == SOURCES[2] and example is not None and example[0] == "noise"
+        prediction_ui(prepared, view, digits, noise)
+elif view is None or view.iteration == 0:
+    st.subheader("What the network says")
+    model_ui(view)

@@ -1,0 +1,188 @@
+"""The Try it page's pure parts: turning a user's digit into the network's input, the prediction, the figures.
+
+No Streamlit here. Images are (H, W) uint8, white ink on black; x is one standardised sample (784,).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from ssnn_core import ImageError, explain
+from ssnn_core.images import Prepared, load_image, prepare_array
+from ssnn_core.inspect import Explanation, blank_pixel_ink
+
+THUMB = 112                    # on-screen size of each preprocessing step, in pixels
+TOP_NEURONS = 8                # neurons shown one by one in the contributions waterfall
+UP, DOWN = "#d62728", "#1f77b4"   # votes for digits[1] / for digits[0], as the diverging maps (RdBu_r)
+MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the network makes of one image. proba: P(digit is digits[1]); x: (784,) standardised input."""
+
+    digit: int
+    proba: float
+    confidence: float          # probability of the predicted digit
+    x: np.ndarray              # (784,)
+    explanation: Explanation
+    blank_ink: np.ndarray      # indices of inked pixels that were blank in every training image
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def prepare_upload(raw: bytes) -> Prepared | str:
+    """An uploaded file's bytes -> the prepared image, or a one-line reason it cannot be used."""
+    try:
+        return load_image(raw)
+    except ImageError as exc:
+        return f"This file cannot be used: {exc}"
+
+
+def prepare_canvas(image_data: np.ndarray | None) -> Prepared | None:
+    """The canvas's (280, 280, 4) RGBA drawing -> prepared image; None before anything is drawn."""
+    if image_data is None:
+        return None
+    return prepare_array(image_data)
+
+
+def from_pixels(pixels: np.ndarray, name: str) -> Prepared:
+    """A ready 28x28 image (an MNIST test digit, or noise): no preprocessing, one step to show."""
+    pixels = np.asarray(pixels, dtype=np.uint8).reshape(28, 28)
+    return Prepared(pixels, [(name, pixels)], not pixels.any(), False)
+
+
+def noise_pixels(seed: int) -> np.ndarray:
+    """(28, 28) uint8 uniform random grey levels: certainly not a digit."""
+    return np.random.default_rng(seed).integers(0, 256, size=(28, 28), dtype=np.uint8)
+
+
+def random_index(seed: int, m: int) -> int:
+    """A reproducible random test index in 0..m-1."""
+    return int(np.random.default_rng(seed).integers(m))
+
+
+def example_indices(labels: np.ndarray, digits: tuple[int, int], evaluation=None,
+                    per_class: int = 2) -> list[tuple[int, str]]:
+    """A few test images worth trying: the first ones of each class, then a mistake and a close call.
+
+    labels: (m,) in {0, 1}. Returns (test index, what it is) pairs.
+    """
+    picks = []
+    for label in (0, 1):
+        picks += [(int(i), f"a {digits[label]}") for i in np.flatnonzero(labels == label)[:per_class]]
+    if evaluation is not None:
+        if evaluation.errors:
+            picks.append((int(evaluation.misclassified[0]), "mistake"))
+        near = evaluation.nearly_wrong(1)
+        if near.size:
+            picks.append((int(near[0]), "close call"))
+    seen, out = set(), []
+    for idx, why in picks:
+        if idx not in seen:
+            seen.add(idx)
+            out.append((idx, why))
+    return out
+
+
+def predict_digit(params: dict, scaler, digits: tuple[int, int], pixels: np.ndarray) -> Prediction:
+    """pixels: (28, 28) uint8 -> the network's answer, standardised exactly like the training images."""
+    dtype = np.asarray(params["W1"]).dtype
+    x = scaler.transform(np.asarray(pixels).reshape(1, 784), dtype)[:, 0]   # (784,)
+    e = explain(params, x)
+    label = int(e.z2 > 0)                      # = proba > 0.5, and the same rule as evaluate()
+    confidence = e.proba if label else 1.0 - e.proba
+    return Prediction(digits[label], e.proba, confidence, x, e, blank_pixel_ink(pixels, scaler.blank))
+
+
+def thumbnail(img: np.ndarray, size: int = THUMB) -> np.ndarray:
+    """A 2-D uint8 image made about `size` px on its long side: small ones by pixel repetition (crisp),
+    large ones by area averaging (so a phone photo is not sent to the browser at full size)."""
+    img = np.asarray(img, dtype=np.uint8)
+    h, w = img.shape
+    if max(h, w) <= size:
+        k = max(1, size // max(h, w))
+        return np.kron(img, np.ones((k, k), dtype=np.uint8))
+    f = size / max(h, w)
+    return np.asarray(Image.fromarray(img).resize((max(1, round(w * f)), max(1, round(h * f))),
+                                                  Image.Resampling.BOX))
+
+
+def percent(p: float) -> str:
+    """A probability as a percentage that never rounds a near-certainty to a false 100 %."""
+    if p >= 0.9999:
+        return "> 99.99 %"
+    if p <= 0.0001:
+        return "< 0.01 %"
+    return f"{100 * p:.2f} %"
+
+
+# ---------------------------------------------------------------- figures
+
+
+def probability_figure(proba: float, digits: tuple[int, int]) -> go.Figure:
+    """Two horizontal bars, digits[0] on top: P(digits[0]) and P(digits[1]), summing to 1."""
+    p = [1.0 - proba, proba]
+    fig = go.Figure(go.Bar(x=[100 * v for v in p], y=[f"a {d}" for d in digits], orientation="h",
+                           marker={"color": [DOWN, UP]}, text=[percent(v) for v in p], textposition="auto",
+                           hovertemplate="%{y}: %{x:.4f} %<extra></extra>"))
+    fig.update_xaxes(range=[0, 100], title_text="probability %")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=170, margin=MARGIN, title="How sure is it?")
+    return fig
+
+
+def input_figure(x: np.ndarray) -> go.Figure:
+    """The standardised input as a 28x28 diverging heatmap centred at 0 (grey = an average pixel)."""
+    img = np.asarray(x, dtype=np.float64).reshape(28, 28)
+    lim = float(np.clip(np.abs(img).max(), 1.0, 20.0))   # the article's scaling can reach 1e11: clip colours
+    fig = go.Figure(go.Heatmap(z=img, colorscale="RdBu_r", zmid=0, zmin=-lim, zmax=lim,
+                               colorbar={"title": {"text": "std units"}, "thickness": 12},
+                               hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_layout(height=260, margin=MARGIN, title="Standardised: (pixel − mean) / std")
+    return fig
+
+
+def activations_figure(e: Explanation, w2: np.ndarray, digits: tuple[int, int]) -> go.Figure:
+    """A1 per hidden neuron, coloured by which digit its output weight votes for. w2: (n1,) = W2[0]."""
+    w2 = np.asarray(w2, dtype=np.float64)
+    colour = [UP if w > 0 else DOWN for w in w2]
+    fig = go.Figure(go.Bar(x=np.arange(w2.size), y=e.activations, marker={"color": colour}, customdata=w2,
+                           hovertemplate="neuron %{x}: A1 = %{y:.4g}, W2 = %{customdata:.3g}<extra></extra>"))
+    fig.update_xaxes(title_text="hidden neuron")
+    fig.update_yaxes(title_text="activation A1 (ReLU)")
+    fig.update_layout(height=300, margin=MARGIN, showlegend=False,
+                      title=f"Hidden layer: red bars vote for {digits[1]}, blue for {digits[0]}")
+    return fig
+
+
+def contributions_figure(e: Explanation, digits: tuple[int, int], top: int = TOP_NEURONS) -> go.Figure:
+    """Waterfall from 0 to z2: the largest W2[j]*A1[j], the rest summed, then b2. z2 > 0 means digits[1]."""
+    c = e.contributions
+    voting = np.flatnonzero(c)                           # silent neurons (A1 = 0) have no say
+    order = voting[np.argsort(-np.abs(c[voting]), kind="stable")][:top]
+    names = [f"neuron {j}" for j in order]
+    values = [float(c[j]) for j in order]
+    if voting.size > order.size:
+        names.append(f"{voting.size - order.size} others")
+        values.append(float(c.sum() - c[order].sum()))
+    names += ["bias b2", "z2"]
+    values += [e.b2, e.z2]
+    measure = ["relative"] * (len(values) - 1) + ["total"]
+    fig = go.Figure(go.Waterfall(x=names, y=values, measure=measure, orientation="v",
+                                 increasing={"marker": {"color": UP}}, decreasing={"marker": {"color": DOWN}},
+                                 totals={"marker": {"color": UP if e.z2 > 0 else DOWN}},
+                                 text=[f"{v:+.3g}" for v in values], textposition="outside",
+                                 hovertemplate="%{x}: %{y:+.4g}<extra></extra>"))
+    fig.add_hline(y=0, line={"color": "grey", "width": 1})
+    fig.update_yaxes(title_text=f"logit z2  (> 0: {digits[1]}, < 0: {digits[0]})")
+    fig.update_layout(height=320, margin=MARGIN, showlegend=False,
+                      title="Who decided: each neuron's vote W2[j]·A1[j], adding up to z2")
+    return fig

@@ -1,0 +1,218 @@
+"""Figures for the Weights page: the hidden neurons' weights as one tiled heatmap, and a neuron up close.
+
+Pure functions of NumPy arrays returning Plotly figures, plus the few sums they need
+(which neurons never fire, one neuron's activations). Shapes as in ssnn_core.network:
+W1 (n1, 784), b1 (n1, 1), W2 (1, n1); x_rows (m, 784) uint8 images, one per row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import diverging
+
+TILE = 28          # a neuron's 784 weights drawn as a 28x28 tile
+HGAP = 2           # empty (NaN) columns between tiles
+VGAP = 7           # empty rows above each tile: room for its label
+DIVERGING = diverging.RdBu_r        # blue = negative, white = 0, red = positive
+POSITIVE, NEGATIVE, DEAD = "#b2182b", "#2166ac", "#7f7f7f"
+SORTS = {"index": "neuron index", "abs": "|output weight| (strongest first)", "signed": "output weight (votes B … votes A)"}
+
+
+def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
+    """(rows, cols) of tiles for n neurons: wider than tall, 5 columns for 10 neurons, 25 for 300."""
+    if cols is None:
+        cols = min(n, max(5, math.ceil(math.sqrt(2 * n))))
+    return math.ceil(n / cols), cols
+
+
+def neuron_order(W2: np.ndarray, by: str = "index") -> np.ndarray:
+    """Neuron indices in display order. W2: (1, n1). by: index | abs (largest |W2| first) | signed (largest first)."""
+    w = np.asarray(W2, dtype=np.float64).reshape(-1)
+    if by == "index":
+        return np.arange(w.size)
+    if by == "abs":
+        return np.argsort(-np.abs(w), kind="stable")
+    if by == "signed":
+        return np.argsort(-w, kind="stable")
+    raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {by!r}")
+
+
+def tile_values(W1: np.ndarray, per_neuron: bool) -> np.ndarray:
+    """(n1, 784) values to draw: the weights, or each row divided by its max |w| (then all in [-1, 1])."""
+    w = np.asarray(W1, dtype=np.float64)
+    if not per_neuron:
+        return w
+    peak = np.abs(w).max(axis=1, keepdims=True)                          # (n1, 1)
+    return w / np.where(peak > 0, peak, 1.0)
+
+
+def tile_origin(slot: int, cols: int) -> tuple[int, int]:
+    """Top-left (row, col) in the tiled image of the tile drawn in position `slot`."""
+    r, c = divmod(slot, cols)
+    return r * (TILE + VGAP) + VGAP, c * (TILE + HGAP)
+
+
+def tile_image(values: np.ndarray, order: np.ndarray, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """One 2-D image holding every tile, NaN between tiles, and per cell (neuron, pixel row, pixel col).
+
+    values: (n1, 784); order: neuron shown in each slot. Returns image (H, W) float32 and
+    where (H, W, 3) uint16 (meaningful only where image is not NaN), for hover text.
+    """
+    n = len(order)
+    rows, cols = grid_shape(n, cols)
+    H, W = rows * (TILE + VGAP), cols * (TILE + HGAP) - HGAP
+    image = np.full((H, W), np.nan, dtype=np.float32)
+    where = np.zeros((H, W, 3), dtype=np.uint16)
+    pix_r, pix_c = np.divmod(np.arange(TILE * TILE), TILE)
+    for slot, j in enumerate(order):
+        y0, x0 = tile_origin(slot, cols)
+        image[y0:y0 + TILE, x0:x0 + TILE] = values[j].reshape(TILE, TILE)
+        where[y0:y0 + TILE, x0:x0 + TILE, 0] = j
+        where[y0:y0 + TILE, x0:x0 + TILE, 1] = pix_r.reshape(TILE, TILE)
+        where[y0:y0 + TILE, x0:x0 + TILE, 2] = pix_c.reshape(TILE, TILE)
+    return image, where
+
+
+def _label(j: int, w2: float, dead: bool, short: bool) -> str:
+    text = f"{w2:+.2f}" if short else f"#{j} · {w2:+.2f}"
+    return text + (" ✕dead" if dead else "")
+
+
+def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None, per_neuron: bool = False,
+                 dead: np.ndarray | None = None, digits: tuple[int, int] = (0, 1), cols: int | None = None,
+                 selected: int | None = None) -> go.Figure:
+    """Every neuron's weights as a 28x28 tile in one heatmap, each labelled with its output weight W2[j].
+
+    Trace 0 is the heatmap; trace 1 holds one clickable label per tile (customdata = neuron index).
+    Dead neurons (dead: (n1,) bool) are greyed out and crossed.
+    """
+    w2 = np.asarray(W2, dtype=np.float64).reshape(-1)
+    n = w2.size
+    order = np.arange(n) if order is None else np.asarray(order)
+    dead = np.zeros(n, bool) if dead is None else np.asarray(dead, bool)
+    rows, cols = grid_shape(n, cols)
+    values = tile_values(W1, per_neuron)
+    image, where = tile_image(values, order, cols)
+    limit = 1.0 if per_neuron else float(np.nanmax(np.abs(image))) or 1.0
+    what = "weight ÷ neuron's max |w|" if per_neuron else "weight"
+    fig = go.Figure(go.Heatmap(
+        z=image, customdata=where, zmid=0, zmin=-limit, zmax=limit, colorscale=DIVERGING, hoverongaps=False,
+        colorbar={"title": {"text": what}, "thickness": 12},
+        hovertemplate=f"neuron %{{customdata[0]}} · pixel (%{{customdata[1]}}, %{{customdata[2]}})<br>{what} %{{z:.4f}}"
+                      "<extra></extra>"))
+    slots = np.arange(n)
+    y0, x0 = np.divmod(slots, cols)
+    lx = x0 * (TILE + HGAP) + (TILE - 1) / 2
+    ly = y0 * (TILE + VGAP) + (VGAP - 1) / 2
+    short = n > 40
+    fig.add_trace(go.Scatter(
+        x=lx, y=ly, mode="markers+text", customdata=order,
+        text=[_label(int(j), w2[j], bool(dead[j]), short) for j in order],
+        textfont={"size": 9 if short else 12,
+                  "color": [DEAD if dead[j] else POSITIVE if w2[j] > 0 else NEGATIVE for j in order]},
+        marker={"size": 18, "opacity": 0, "color": "#000"}, showlegend=False,
+        hovertemplate=[f"neuron {j}<br>output weight W2 = {w2[j]:+.4f}: votes for {digits[1] if w2[j] > 0 else digits[0]}"
+                       f"{'<br>dead: never fires on the training set' if dead[j] else ''}<br>click to inspect<extra></extra>"
+                       for j in order]))
+    shapes = []
+    for slot, j in enumerate(order):
+        if not dead[j] and j != selected:
+            continue
+        ty, tx = tile_origin(slot, cols)
+        a, b, c, d = tx - 0.5, ty - 0.5, tx + TILE - 0.5, ty + TILE - 0.5
+        if dead[j]:
+            shapes.append({"type": "rect", "x0": a, "y0": b, "x1": c, "y1": d, "line": {"width": 0},
+                           "fillcolor": "rgba(127,127,127,0.55)"})
+            shapes.append({"type": "path", "path": f"M{a},{b}L{c},{d}M{a},{d}L{c},{b}", "line": {"color": DEAD, "width": 2}})
+        if j == selected:
+            shapes.append({"type": "rect", "x0": a - 0.5, "y0": b - VGAP + 0.5, "x1": c + 0.5, "y1": d + 0.5,
+                           "line": {"color": "#ff9f1c", "width": 3}})
+    H, W = image.shape
+    fig.update_layout(
+        shapes=shapes, height=int(min(1500, max(260, 1050 * H / W))) + 40, margin={"l": 0, "r": 0, "t": 10, "b": 10},
+        xaxis={"visible": False, "range": [-1, W], "constrain": "domain"},
+        yaxis={"visible": False, "range": [H, -1], "scaleanchor": "x"},
+        plot_bgcolor="rgba(0,0,0,0)", dragmode=False, clickmode="event+select", uirevision="tiles")
+    return fig
+
+
+def neuron_figure(weights: np.ndarray, title: str = "", height: int = 340) -> go.Figure:
+    """One neuron's 784 weights large, diverging colours centred at 0. weights: (784,) or (28, 28)."""
+    w = np.asarray(weights, dtype=np.float64).reshape(TILE, TILE)
+    limit = float(np.abs(w).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=w, zmid=0, zmin=-limit, zmax=limit, colorscale=DIVERGING,
+                               colorbar={"thickness": 12},
+                               hovertemplate="pixel (%{y}, %{x})<br>weight %{z:.4f}<extra></extra>"))
+    fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 30 if title else 5, "b": 0},
+                      title={"text": title, "font": {"size": 14}},
+                      xaxis={"visible": False, "constrain": "domain"},
+                      yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
+    return fig
+
+
+def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple[int, int], bins: int = 40) -> go.Figure:
+    """One neuron's activations A1[j] over the training set, one overlaid histogram per digit."""
+    a1 = np.asarray(a1, dtype=np.float64)
+    top = float(a1.max()) if a1.size and a1.max() > 0 else 1.0
+    fig = go.Figure()
+    for label, colour in ((0, NEGATIVE), (1, POSITIVE)):
+        fig.add_trace(go.Histogram(x=a1[labels == label], name=f"digit {digits[label]}", opacity=0.6,
+                                   marker={"color": colour}, xbins={"start": 0, "end": top * 1.0001, "size": top / bins}))
+    fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis_title="activation A1 = relu(z1)", yaxis_title="training images", yaxis_type="log",
+                      legend={"orientation": "h", "y": 1.12})
+    return fig
+
+
+def bars_figure(values: np.ndarray, name: str, digits: tuple[int, int] | None = None,
+                dead: np.ndarray | None = None) -> go.Figure:
+    """One bar per neuron, red when positive, blue when negative (dead neurons grey)."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    dead = np.zeros(v.size, bool) if dead is None else np.asarray(dead, bool)
+    colours = [DEAD if d else POSITIVE if x > 0 else NEGATIVE for x, d in zip(v, dead)]
+    if digits is not None:
+        hover = [f"neuron {j}<br>{name} = {x:+.4f}<br>votes for {digits[1] if x > 0 else digits[0]}<extra></extra>"
+                 for j, x in enumerate(v)]
+    else:
+        hover = [f"neuron {j}<br>{name} = {x:+.4f}<extra></extra>" for j, x in enumerate(v)]
+    fig = go.Figure(go.Bar(x=np.arange(v.size), y=v, marker={"color": colours}, hovertemplate=hover))
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title={"text": name, "font": {"size": 14}},
+                      xaxis_title="neuron", bargap=0.1 if v.size < 60 else 0)
+    return fig
+
+
+# ------------------------------------------------------------------ sums the figures need
+
+
+def preactivations(W1: np.ndarray, b1: np.ndarray, scaler, x_rows: np.ndarray, dtype=np.float32,
+                   chunk: int = 2048):
+    """Yield Z1 = W1 @ X + b1 for successive chunks of images, (n1, k) each. x_rows: (m, 784) uint8."""
+    W1 = np.asarray(W1, dtype=dtype)
+    b1 = np.asarray(b1, dtype=dtype).reshape(-1, 1)
+    for s in range(0, len(x_rows), chunk):
+        with np.errstate(over="ignore", invalid="ignore"):
+            yield W1 @ scaler.transform(x_rows[s:s + chunk], dtype) + b1      # (n1, k)
+
+
+def dead_neurons(W1: np.ndarray, b1: np.ndarray, scaler, x_rows: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """(n1,) bool: neurons whose activation relu(z1) is 0 for every image in x_rows (they never fire)."""
+    fired = np.zeros(np.asarray(W1).shape[0], dtype=bool)
+    for Z1 in preactivations(W1, b1, scaler, x_rows, dtype):
+        fired |= (Z1 > 0).any(axis=1)
+    return ~fired
+
+
+def neuron_activations(W1: np.ndarray, b1: np.ndarray, j: int, scaler, x_rows: np.ndarray,
+                       dtype=np.float32) -> np.ndarray:
+    """(m,) activations A1[j] of one neuron for every image in x_rows."""
+    parts = [np.maximum(Z1[0], 0) for Z1 in preactivations(W1[j:j + 1], b1[j:j + 1], scaler, x_rows, dtype)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def top_images(activations: np.ndarray, k: int = 8) -> np.ndarray:
+    """Indices of the k largest activations, largest first (only those that fire)."""
+    order = np.argsort(-np.asarray(activations), kind="stable")[:k]
+    return order[np.asarray(activations)[order] > 0]
