@@ -81,6 +81,9 @@ def setup_page(title: str, icon: str) -> None:
         ss["url_problems"] = problems
     for problem in ss.pop("url_problems", []):
         st.warning(problem)
+    run = ss.get("run")
+    if title != "Train" and run is not None and run.status == "running":
+        run.status = "paused"  # live training only advances on the Train page; Train resumes it
     sync_url()
     _sidebar_status()
 

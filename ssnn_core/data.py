@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +107,8 @@ def load_npz(path: str | os.PathLike) -> Mnist:
                 )
             if sum(i.file_size for i in infos.values()) > MAX_UNPACKED_BYTES:
                 raise DataError(f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES >> 20} MB; not MNIST")
+            for info in infos.values():
+                check_npy_header(zf, info, DataError, path.name)
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: np.ascontiguousarray(npz[k]) for k in NPZ_KEYS}
     except DataError:
@@ -117,9 +121,27 @@ def load_npz(path: str | os.PathLike) -> Mnist:
         if "pickle" in str(exc):
             raise DataError(f"{path.name}: holds object (pickled) arrays; refusing to load them") from None
         raise DataError(f"{path.name}: malformed array ({exc})") from None
-    except (OSError, EOFError, RuntimeError) as exc:
+    except (OSError, EOFError, RuntimeError, zlib.error) as exc:
         raise DataError(f"{path.name}: unreadable or truncated ({exc.__class__.__name__}: {exc})") from None
     return _check_arrays(arrays, f"{path}")
+
+
+def check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, error: type, where: str) -> None:
+    """Read one member's .npy header and refuse object arrays, or a shape bigger than the member's
+    declared size (np.load would allocate the whole shape before reading a byte of data)."""
+    try:
+        with zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    except Exception as exc:  # noqa: BLE001 - a damaged header raises ValueError, SyntaxError, TokenError, zlib.error...
+        raise error(f"{where}: {info.filename} is not a readable array ({exc.__class__.__name__})") from None
+    if dtype.hasobject:
+        raise error(f"{where}: holds object (pickled) arrays; refusing to load them")
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
+        raise error(f"{where}: {info.filename} declares shape {shape}, more data than it holds")
 
 
 def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
@@ -136,7 +158,7 @@ def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
             body = f.read(count + 1)
     except DataError:
         raise
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise DataError(f"{path.name}: unreadable or truncated ({exc})") from None
     if len(body) != count:
         raise DataError(f"{path.name}: expected {count} bytes of data, found {len(body)}{'+' if len(body) > count else ''}")
@@ -204,7 +226,7 @@ def download(dest: Path, url: str = MNIST_URL, timeout: float = 30.0) -> Path:
         os.replace(tmp, dest)
     except DataError:
         raise
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # IncompleteRead: the stream was cut
         raise DataError(f"could not download MNIST ({exc.__class__.__name__}): {GET_DATA_HINT}") from None
     finally:
         if os.path.exists(tmp):

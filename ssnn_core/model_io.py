@@ -11,12 +11,14 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .config import ConfigError, Hyper, ModelFileError
+from .data import check_npy_header
 from .network import N0
 from .scaling import Standardiser
 
@@ -47,20 +49,37 @@ def to_bytes(model: Model) -> bytes:
     return buf.getvalue()
 
 
+def model_path(path: str | os.PathLike) -> Path:
+    """Where `save_model` will write: `.npz` is added when missing."""
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail now, not after a long training, if the model could not be written to `path`."""
+    path = model_path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if path.is_dir() or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ModelFileError(f"cannot write the model to {path}: not a writable location")
+    return path
+
+
 def save_model(model: Model, path: str | os.PathLike) -> Path:
     """Write atomically: a temp file in the same folder, renamed when complete."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
+    path = model_path(path)
     data = to_bytes(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise ModelFileError(f"cannot write the model to {path}: {exc.strerror or exc}") from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return path
 
@@ -77,6 +96,8 @@ def _arrays(source) -> dict:
                 raise ModelFileError("not an ssnn model file (unexpected contents)")
             if sum(i.file_size for i in infos) > MAX_MODEL_BYTES:
                 raise ModelFileError("model file unpacks to more than 8 MB; not an ssnn model")
+            for info in infos:
+                check_npy_header(zf, info, ModelFileError, "model file")
         if hasattr(source, "seek"):
             source.seek(0)
         with np.load(source, allow_pickle=False) as npz:
@@ -91,7 +112,7 @@ def _arrays(source) -> dict:
         if "pickle" in str(exc):
             raise ModelFileError("model file holds pickled objects; refusing to load it") from None
         raise ModelFileError(f"model file is malformed ({exc})") from None
-    except (OSError, EOFError, RuntimeError) as exc:
+    except (OSError, EOFError, RuntimeError, zlib.error) as exc:
         raise ModelFileError(f"model file is unreadable or truncated ({exc.__class__.__name__})") from None
 
 

@@ -3,7 +3,7 @@
 Two modes:
   safe  (default) scale = std, and 1 where std is 0 (as scikit-learn's StandardScaler does).
   seed  the article's scale = std + 1e-9. A pixel that is blank in every training image has std 0,
-        so a test image with any ink there is divided by 1e-9 and its value explodes (~1e11):
+        so a test image with any ink there is divided by 1e-9 and its value explodes (~1e10-1e11):
         that alone is why the article misclassifies test image 1749.
 """
 

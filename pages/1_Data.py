@@ -1,0 +1,166 @@
+"""Data: browse the digits, read one as numbers, and see what standardisation does to it."""
+
+import numpy as np
+import streamlit as st
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_data, state, widgets
+from ssnn_core.inspect import blank_pixel_ink
+from ssnn_core.scaling import SEED_EPSILON
+
+PER_PAGE = 40
+CLIP = 4.0  # standardised pixels mostly lie within ±4; colours saturate beyond
+SPLITS = ("train", "test")
+
+state.setup_page("Data", "📊")
+st.title("The data: handwritten digits as numbers")
+hyper = state.settings()
+pair = app_data.pair(hyper.digits)
+if pair is None:
+    st.error(f"No MNIST data: {app_data.missing_reason()}")
+    app_data.data_upload_ui("data_page_upload")
+    st.stop()
+digits = hyper.digits
+rows = {"train": (pair.x_train, pair.y_train), "test": (pair.x_test, pair.y_test)}
+
+
+def stats() -> fig_data.DataStats:
+    """Counts, means, std and both scalers for this pair, computed once per session and dataset."""
+    key = (digits, pair.source, len(pair.y_train), len(pair.y_test))
+    cached = st.session_state.get("_data_stats")
+    if cached is None or cached[0] != key:
+        cached = (key, fig_data.summarise(pair.x_train, pair.y_train, pair.x_test, pair.y_test))
+        st.session_state["_data_stats"] = cached
+    return cached[1]
+
+
+s = stats()
+st.markdown(
+    f"MNIST images of **{digits[0]}** and **{digits[1]}** ({pair.source}): "
+    f"**{len(pair.y_train):,}** for training and **{len(pair.y_test):,}** for testing. "
+    f"Each is 28×28 = 784 grey values from 0 (black) to 255 (white). The network sees the 784 numbers as one "
+    f"column of `X`; label 1 means “{digits[1]}”. Indices are positions among the {digits[0]}s and "
+    f"{digits[1]}s of a split, in MNIST's order (the article's numbering). Change the digits on the Train page."
+)
+
+
+# ------------------------------------------------------------------ browse
+
+
+def _reset_page() -> None:
+    st.session_state.pop("data_page", None)
+
+
+def browse_ui() -> None:
+    st.subheader("Browse the digits")
+    c1, c2 = st.columns(2)
+    split = c1.radio("Split", SPLITS, horizontal=True, key="data_browse_split", on_change=_reset_page)
+    digit = c2.radio("Digit", digits, horizontal=True, key="data_browse_digit", on_change=_reset_page)
+    x, y = rows[split]
+    idx = fig_data.class_indices(y, digits.index(digit))
+    pages = fig_data.page_count(len(idx), PER_PAGE)
+    shown = idx[list(fig_data.page_slice(len(idx), st.session_state.get("data_page", 1), PER_PAGE))]
+    st.caption(f"{len(idx):,} {split} images of {digit} · {pages} pages of {PER_PAGE} · "
+               f"showing {split} #{shown[0]}…#{shown[-1]}" if len(shown) else "no images")
+    if len(shown):
+        st.image([widgets.digit_png(fig_data.pixel_grid(x[i]), 3) for i in shown],
+                 caption=[f"#{i}" for i in shown], width=84, output_format="PNG")
+    st.pagination(pages, key="data_page", max_visible_pages=9)
+
+
+browse_ui()
+
+
+# ------------------------------------------------------------------ one digit as numbers
+
+
+def _clamp_index() -> None:
+    ss = st.session_state
+    last = len(rows[ss["data_split"]][1]) - 1
+    ss["data_index"] = min(int(ss.get("data_index", 0)), last)
+
+
+def _preset(index: int) -> None:
+    st.session_state["data_split"] = "test"
+    st.session_state["data_index"] = int(index)
+
+
+def digit_ui() -> tuple[str, int]:
+    st.subheader("One digit, as the computer sees it")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    split = c1.radio("Split", SPLITS, horizontal=True, key="data_split", on_change=_clamp_index)
+    index = c2.number_input("Index", 0, len(rows[split][1]) - 1, 0, step=1, key="data_index")
+    if len(s.ink_test):
+        c3.button(f"Test #{s.ink_test[0]}: ink where no training digit has any", key="b_data_preset",
+                  on_click=_preset, args=(s.ink_test[0],),
+                  help="The test digit that the article's scaling turns into numbers near 1e10.")
+    return split, int(index)
+
+
+split, index = digit_ui()
+x_row = rows[split][0][index]
+label = digits[int(rows[split][1][index])]
+pixels = fig_data.pixel_grid(x_row)
+left, right = st.columns([1, 6])  # 28 columns of 28 px fit beside the picture
+with left:
+    widgets.show_digit(pixels, caption=f"{split} #{index}: a {label}", scale=6)
+    st.caption(f"{int((pixels > 0).sum())} of 784 pixels have ink; the brightest is {int(pixels.max())}.")
+with right:
+    st.dataframe(fig_data.pixel_table(pixels), key="data_pixels", height=1015, row_height=35,
+                 column_config={str(c): st.column_config.NumberColumn(str(c), width=28) for c in range(28)})
+
+
+# ------------------------------------------------------------------ the whole set
+
+
+st.subheader("The whole training set")
+c1, c2 = st.columns([2, 3])
+c1.plotly_chart(fig_data.balance_figure(s.train_counts, s.test_counts, digits), key="data_balance")
+c1.caption(f"Training: {s.train_counts[0]:,} × {digits[0]}, {s.train_counts[1]:,} × {digits[1]}; "
+           f"test: {s.test_counts[0]:,} × {digits[0]}, {s.test_counts[1]:,} × {digits[1]}. "
+           f"Roughly balanced, so always answering one digit would be right only about "
+           f"{100 * max(s.test_counts) / max(1, sum(s.test_counts)):.0f} % of the time.")
+c2.plotly_chart(fig_data.mean_images_figure(s.means, digits), key="data_means")
+c2.caption("The average of each class: the network has to learn whatever separates these two shapes.")
+
+n_blank = int(s.blank.sum())
+c1, c2 = st.columns([2, 3])
+c1.plotly_chart(fig_data.std_figure(s.std, s.blank), key="data_std")
+c2.markdown(
+    f"**{n_blank} of the 784 pixels are blank in every training image** (red, mostly the border). "
+    f"Their standard deviation is 0, so standardising them, $(x - \\mu)/\\sigma$, divides by zero.\n\n"
+    f"- **safe** scaling (default, like scikit-learn's `StandardScaler`): where σ = 0 use 1 instead. "
+    f"Such a pixel stays 0 in training, and a test image with ink there gets a modest value.\n"
+    f"- **seed** scaling (the article's): σ + {SEED_EPSILON:g}. In training nothing happens (0/1e-9 = 0), "
+    f"but ink on such a pixel in a *new* image is divided by {SEED_EPSILON:g} and becomes gigantic.\n\n"
+    f"Because the blank pixels are 0 in every training image, they get no gradient: their weights in `W1` "
+    f"never move from the initial ≈0.01. Times 1e10, that is still a huge push on the hidden layer."
+)
+if len(s.ink_test):
+    c2.info(f"Test images with ink on a blank pixel: {', '.join(f'#{i}' for i in s.ink_test[:10])}"
+            f"{' …' if len(s.ink_test) > 10 else ''}. The button above shows the first.")
+
+
+# ------------------------------------------------------------------ standardisation
+
+
+st.subheader(f"What standardisation does to {split} #{index}")
+marks = blank_pixel_ink(x_row, s.blank)
+after = {mode: fig_data.standardised(s.scalers[mode], x_row) for mode in ("safe", "seed")}
+cols = st.columns(3)
+cols[0].plotly_chart(fig_data.digit_heatmap(x_row, "raw pixels", marks, diverging=False), key="data_std_raw")
+cols[1].plotly_chart(fig_data.digit_heatmap(after["safe"], "safe: (x − μ) / σ, σ = 0 → 1", marks, clip=CLIP),
+                     key="data_std_safe")
+cols[2].plotly_chart(fig_data.digit_heatmap(after["seed"], "seed: (x − μ) / (σ + 1e-9)", marks, clip=CLIP),
+                     key="data_std_seed")
+safe_hi, seed_hi = np.abs(after["safe"]).max(), np.abs(after["seed"]).max()
+if len(marks):
+    st.warning(f"{split} #{index} has ink on {len(marks)} pixel(s) that are blank in every training image "
+               f"(ringed in red). Safe scaling keeps its largest value at {safe_hi:.3g} (pixels that training "
+               f"images almost never ink have a small σ, so they still stand out); the article's "
+               f"scaling makes it **{seed_hi:.3g}**, which swamps everything else the network sees. "
+               f"That is why the article's run gets test #1749 wrong, and safe scaling does not.")
+else:
+    st.caption(f"No ink on always-blank pixels here, so both scalings give (almost) the same numbers: "
+               f"largest |value| {safe_hi:.3g} (safe) and {seed_hi:.3g} (seed). Standardising puts every pixel "
+               f"on a similar scale around 0, which lets one learning rate suit all 784 weights.")

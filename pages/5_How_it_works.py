@@ -1,0 +1,270 @@
+"""How it works: the maths with this network's numbers, one iteration step by step, and a gradient check."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_data, fig_howto, state
+from ssnn_core.inspect import GRADCHECK_TOLERANCE, gradient_check
+from ssnn_core.network import init_params, n_params
+from ssnn_core.scaling import Standardiser
+
+GRADCHECK_SAMPLES, GRADCHECK_PARAMS = 200, 20
+
+state.setup_page("How it works", "🧮")
+st.title("How it works")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The network this page studies: the session's model, or a fresh one from the settings."""
+
+    params: dict
+    scaler: Standardiser
+    pair: object
+    digits: tuple
+    learning_rate: float
+    key: tuple
+    what: str
+
+
+def _scaler(pair, mode: str) -> Standardiser:
+    key = (pair.digits, pair.source, len(pair.y_train), mode)
+    cached = st.session_state.get("_howto_scaler")
+    if cached is None or cached[0] != key:
+        cached = (key, Standardiser.fit(pair.x_train, mode))
+        st.session_state["_howto_scaler"] = cached
+    return cached[1]
+
+
+def subject() -> Subject | None:
+    view, run = state.current(), state.get_run()
+    if view is not None and view.pair is not None:
+        h = view.hyper
+        return Subject(view.params, view.scaler, view.pair, h.digits, run.current_lr(),
+                       ("run", run.id, view.iteration, run.current_lr()),
+                       f"the **current model** ({view.source}, n1 = {h.hidden}, after {view.iteration} iterations)")
+    hyper = state.settings()
+    pair = app_data.pair(hyper.digits)
+    if pair is None:
+        return None
+    params = init_params(hyper.hidden, hyper.seed, dtype=np.dtype(hyper.dtype))
+    return Subject(params, _scaler(pair, hyper.scaling), pair, hyper.digits, hyper.learning_rate,
+                   ("init", repr(hyper), pair.source),
+                   f"**no trained model yet**, so a **freshly initialised network** from the current settings "
+                   f"(n1 = {hyper.hidden}, seed {hyper.seed}, {hyper.dtype}): what training's first iteration does")
+
+
+sub = subject()
+if sub is None:
+    st.error(f"No MNIST data: {app_data.missing_reason()}")
+    app_data.data_upload_ui("howto_upload")
+    st.stop()
+n1, m = sub.params["W1"].shape[0], len(sub.pair.y_train)
+a, b = sub.digits
+st.markdown(f"This page works on {sub.what}. Nothing here changes the model: every step runs on a copy.")
+if state.get_run() is not None and sub.key[0] == "run" and n1 != state.settings().hidden:
+    st.info(f"The settings now ask for n1 = {state.settings().hidden}; the numbers below are for the model "
+            f"that exists (n1 = {n1}). Train a new one to see the new shapes.")
+
+# ------------------------------------------------------------------ the network in numbers
+
+st.header("The network in numbers")
+c = st.columns(4)
+c[0].metric("inputs n0 (pixels)", "784")
+c[1].metric("hidden neurons n1", f"{n1}")
+c[2].metric("training images m", f"{m:,}")
+c[3].metric("parameters", f"{n_params(n1):,}")
+st.markdown(
+    f"One column of `X` per image: `X` is **(784, {m:,})** and `Y` is **(1, {m:,})**, with label 1 for "
+    f"“{b}” and 0 for “{a}”. The parameters:\n\n"
+    + "\n".join(f"- `{r['array']}`: **{r['shape']}** · {r['numbers']:,} numbers"
+                for r in fig_howto.shape_rows(n1, m)[:-1])
+)
+
+eqs = fig_howto.equations(n1, m)
+NOTES = {
+    "Forward": "From pixels to a probability. Each column of X is one image; b1 and b2 are added to every column.",
+    "Cost": (f"Binary cross-entropy over all m = {m:,} images: 0 when every a_i equals its y_i, ln 2 ≈ 0.693 for a "
+             f"network that always says 0.5. (ssnn computes it from Z2 as log(1 + e^z) − y·z, which never takes "
+             f"the log of 0.)"),
+    "Backward": ("The gradient of J, from the output back. The sigmoid's slope and the log in J cancel, which is why "
+                 "dZ2 is simply (A2 − Y)/m. ⊙ multiplies element by element; g′, ReLU's slope, is 1 where Z1 > 0 "
+                 "and 0 elsewhere, so a neuron that is off for an image passes no gradient back for it."),
+    "Update": (f"One step downhill. α is the learning rate ({sub.learning_rate:g}). One such step over all {m:,} "
+               f"images is one iteration; the article does 500."),
+}
+
+
+def equations_ui() -> None:
+    """Each stage's equations, with the shapes of this network beside them."""
+    for stage_name in fig_howto.STAGES:
+        st.subheader(stage_name)
+        st.caption(NOTES[stage_name])
+        for eq, shape in eqs[stage_name]:
+            left, right = st.columns([5, 6], vertical_alignment="center")
+            left.latex(eq)
+            right.latex(shape)
+
+
+with st.expander("The equations, with this network's shapes", expanded=True):
+    equations_ui()
+
+# ------------------------------------------------------------------ step through one iteration
+
+st.header("Step through one iteration")
+
+
+def step_result() -> fig_howto.StepResult:
+    cached = st.session_state.get("_howto_step")
+    if cached is None or cached[0] != sub.key:
+        with st.spinner(f"One forward and backward pass over {m:,} images..."):
+            X = sub.scaler.transform(sub.pair.x_train, sub.params["W1"].dtype)        # (784, m)
+            copy = {k: v.copy() for k, v in sub.params.items()}
+            cached = (sub.key, fig_howto.one_iteration(copy, X, sub.pair.y_train[None, :], sub.learning_rate))
+        st.session_state["_howto_step"] = cached
+    return cached[1]
+
+
+r = step_result()
+stage = st.segmented_control("Stage", fig_howto.STAGES, default="Forward", required=True, key="howto_stage",
+                             format_func=lambda s: f"{fig_howto.STAGES.index(s) + 1}. {s}")
+
+
+def show_forward() -> None:
+    st.latex(eqs["Forward"][0][0] + r",\quad " + eqs["Forward"][1][0])
+    c = st.columns(3)
+    c[0].metric("ReLUs active (Z1 > 0)", f"{100 * r.active_fraction:.1f} %",
+                help="Share of all n1 × m hidden values that are positive.")
+    c[1].metric("dead neurons", f"{r.dead_neurons} of {n1}", help="Hidden neurons that are 0 for every image.")
+    c[2].metric("mean A2", f"{r.a2.mean():.4f}")
+    c = st.columns(2)
+    c[0].plotly_chart(fig_howto.matrix_heatmap(r.z1_head, f"Z1 {r.z1_head.shape}: first {r.z1_head.shape[1]} images",
+                                               zlabel="Z1"), key="howto_z1")
+    c[1].plotly_chart(fig_howto.matrix_heatmap(r.a1_head, f"A1 = ReLU(Z1) {r.a1_head.shape}", diverging=False,
+                                               zlabel="A1"), key="howto_a1")
+    st.caption("Rows are hidden neurons, columns are images. ReLU keeps the positive part and zeroes the rest.")
+    st.latex(eqs["Forward"][2][0] + r",\quad " + eqs["Forward"][3][0])
+    c = st.columns(2)
+    c[0].plotly_chart(fig_howto.class_histogram(r.z2, r.y, sub.digits, f"Z2 (1, {m:,}) by true digit", "Z2"),
+                      key="howto_z2")
+    c[1].plotly_chart(fig_howto.class_histogram(r.a2, r.y, sub.digits, f"A2 = σ(Z2): probability of “{b}”", "A2"),
+                      key="howto_a2")
+
+
+def show_cost() -> None:
+    st.latex(eqs["Cost"][0][0])
+    c = st.columns(3)
+    c[0].metric("cost J", f"{r.cost:.6f}")
+    c[1].metric("training accuracy", f"{100 * r.accuracy:.2f} %", help="A2 > 0.5 means the network says label 1.")
+    c[2].metric("worst single image", f"{r.losses.max():.3g}", help="The largest per-image term of the sum.")
+    st.plotly_chart(fig_howto.class_histogram(r.losses, r.y, sub.digits, "Each image's share of J "
+                                              "(before dividing by m)", "−[y log a + (1 − y) log(1 − a)]"),
+                    key="howto_losses")
+    st.caption("J is the average of these. Images the network is sure and right about sit near 0; "
+               "the right-hand tail are the ones it is unsure or wrong about, and they dominate the gradient.")
+
+
+def show_backward() -> None:
+    st.latex(eqs["Backward"][0][0] + r",\quad " + eqs["Backward"][1][0] + r",\quad " + eqs["Backward"][2][0])
+    c = st.columns(2)
+    c[0].plotly_chart(fig_howto.class_histogram(r.dz2, r.y, sub.digits, f"dZ2 = (A2 − Y)/m, (1, {m:,})", "dZ2"),
+                      key="howto_dz2")
+    c[1].plotly_chart(fig_howto.vector_bars(r.grads["dW2"], f"dW2 (1, {n1}): one number per hidden neuron", "dW2"),
+                      key="howto_dw2")
+    st.latex(eqs["Backward"][3][0] + r",\quad " + eqs["Backward"][4][0])
+    j = fig_howto.strongest_neuron(r.grads)
+    c = st.columns([3, 2])
+    c[0].plotly_chart(fig_howto.matrix_heatmap(r.dz1_head, f"dZ1 ({n1}, {m:,}): first {r.dz1_head.shape[1]} images",
+                                               zlabel="dZ1"), key="howto_dz1")
+    c[1].plotly_chart(fig_data.digit_heatmap(r.grads["dW1"][j], f"dW1 row {j} as 28×28: neuron {j}'s pixels"),
+                      key="howto_dw1")
+    st.plotly_chart(fig_howto.norms_figure(r.grad_norms, "gradient size per parameter, ‖dW‖", "‖dW‖ (log)"),
+                    key="howto_gnorms")
+    st.caption(f"Neuron {j} gets the largest gradient. Its dW1 row is the direction its 784 weights will move "
+               f"against: red pixels will lose weight, blue ones gain. Zero-gradient pixels at the border are "
+               f"the ones no training image ever inks.")
+
+
+def show_update() -> None:
+    st.latex(eqs["Update"][0][0] + rf",\quad \alpha = {sub.learning_rate:g}")
+    c = st.columns(3)
+    c[0].metric("cost before", f"{r.cost:.6f}")
+    c[1].metric("cost after one step", f"{r.new_cost:.6f}", delta=f"{r.new_cost - r.cost:+.3g}", delta_color="inverse")
+    c[2].metric("training accuracy after", f"{100 * r.new_accuracy:.2f} %",
+                delta=f"{100 * (r.new_accuracy - r.accuracy):+.2f} points")
+    st.dataframe(fig_howto.update_rows(r), key="howto_update_table", hide_index=True,
+                 column_config={k: st.column_config.NumberColumn(format="%.3e")
+                                for k in ("|W|", "|dW|", "|ΔW| = α|dW|", "max |ΔW|", "|ΔW| / |W|")})
+    verdict = "fell" if r.new_cost < r.cost else "did not fall (the step was too big: try a smaller α)"
+    st.caption(f"The cost {verdict}. Each parameter moved by α times its gradient; |·| is the square root of the sum "
+               f"of squares. The model in your session is unchanged: the Train page's **Step 1** does this for real.")
+
+
+{"Forward": show_forward, "Cost": show_cost, "Backward": show_backward, "Update": show_update}[stage]()
+
+# ------------------------------------------------------------------ gradient check
+
+st.header("Is backprop right? A gradient check")
+st.markdown(
+    "Backprop's formulas can be checked without any calculus: nudge one parameter θ up and down by a tiny ε and "
+    "see how the cost changes. The **central difference** "
+)
+st.latex(r"\frac{\partial J}{\partial \theta} \approx \frac{J(\theta + \varepsilon) - J(\theta - \varepsilon)}{2\varepsilon},"
+         r"\qquad \text{relative error} = \frac{|g_{\text{backprop}} - g_{\text{numeric}}|}"
+         r"{\max(|g_{\text{backprop}}|, |g_{\text{numeric}}|)}")
+st.markdown(
+    f"is compared with backprop's number for {GRADCHECK_PARAMS} randomly chosen parameters, on {GRADCHECK_SAMPLES} "
+    f"training images, with ε = 1e-5. Below **{GRADCHECK_TOLERANCE:g}** means backprop is right; a wrong formula "
+    "gives errors near 1. It runs in **float64**: J changes by only about ε × gradient, and float32 (7 digits) "
+    "would lose that change in rounding. Nudges that push a hidden unit across ReLU's corner at 0 measure two "
+    "slopes at once, so they are shown but not counted. A weight of a pixel that none of the 200 images inks has "
+    "gradient exactly 0 both ways."
+)
+
+
+def run_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    idx = np.sort(rng.choice(m, size=min(GRADCHECK_SAMPLES, m), replace=False))
+    X = sub.scaler.transform(sub.pair.x_train[idx], np.float64)                         # (784, 200)
+    results = gradient_check(sub.params, X, sub.pair.y_train[idx][None, :], n_checks=GRADCHECK_PARAMS, seed=0)
+    st.session_state["_howto_gradcheck"] = (sub.key, results)
+
+
+st.button("Run the gradient check", key="b_gradcheck", on_click=run_gradcheck, type="primary")
+done = st.session_state.get("_howto_gradcheck")
+if done is not None and done[0] == sub.key:
+    results = done[1]
+    worst, used, kinks = fig_howto.gradcheck_verdict(results)
+    ok = worst < GRADCHECK_TOLERANCE
+    c = st.columns(3)
+    c[0].metric("worst relative error", f"{worst:.2e}")
+    c[1].metric("checks counted", f"{used} of {len(results)}", help=f"{kinks} crossed a ReLU kink")
+    c[2].metric("verdict", "backprop is right" if ok else "mismatch")
+    (st.success if ok else st.error)(
+        f"Worst relative error {worst:.2e} {'<' if ok else '≥'} {GRADCHECK_TOLERANCE:g}: "
+        + ("the gradients backprop computes are the true slopes of J." if ok else
+           "backprop and the numeric slope disagree; something in the gradient is wrong."))
+    st.dataframe(fig_howto.gradcheck_rows(results), key="howto_gradcheck_table", hide_index=True,
+                 height=35 * (len(results) + 1) + 3,
+                 column_config={k: st.column_config.NumberColumn(format="%.6e")
+                                for k in ("backprop", "numeric", "relative error")})
+elif done is not None:
+    st.caption("The model changed since the last check: run it again.")
+
+# ------------------------------------------------------------------ why it works
+
+st.header(f"Why this can tell {a} from {b}")
+st.markdown(
+    f"Each hidden neuron computes a weighted sum of the 784 pixels, so its row of `W1` is a **28×28 template**: "
+    f"positive weights where it wants ink, negative where it wants none. A {a} is ink in a ring with an empty middle; "
+    f"a {b} is a vertical stroke through the middle, exactly where a {a} is empty (compare the average images on the "
+    f"Data page). A neuron whose template is “ink in the centre” fires for {b}s and stays at 0 for {a}s; ReLU cuts "
+    f"off the negative part, so each neuron reports only how strongly its own pattern is present.\n\n"
+    f"The output neuron then **votes**: `W2` gives each hidden neuron a weight, positive for neurons that speak for "
+    f"“{b}”, negative for “{a}”, and σ turns the total into a probability. Because the two shapes barely overlap, a "
+    f"handful of templates is enough, which is why even n1 = 10 gets almost every test image right."
+)
+st.page_link("pages/3_Weights.py", label="See the templates this network learned (Weights page)", icon="🔬")

@@ -1,0 +1,216 @@
+"""A user's digit (an image file or a drawing-canvas array) made into an MNIST-like 28x28 input.
+
+MNIST was made this way, and so is this: grey levels; white ink on black; crop to the ink; scale so the
+longer side is 20 px (antialiased, aspect kept); place in 28x28 with the centre of mass at (14, 14).
+Every step's image is kept so the dashboard can show the journey.
+
+Untrusted input is checked before any pixel is decoded: only PNG and JPEG (by content, not by name),
+at most MAX_BYTES, at most MAX_SIDE x MAX_SIDE and MAX_PIXELS pixels. Every failure is an ImageError
+with a one-line message. Images are (H, W) arrays, row first, like everything else in NumPy.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .config import ImageError
+
+MAX_BYTES = 5 * 2**20         # a photo of one digit needs far less
+MAX_SIDE = 4000               # pixels per side
+MAX_PIXELS = 16_000_000       # width * height; checked from the header, before decoding
+FORMATS = ("PNG", "JPEG")
+SIZE = 28                     # MNIST's field
+BOX = 20                      # MNIST's digits fit a 20x20 box inside the field
+CENTRE = 14.0                 # MNIST's centre of mass, in pixel-index coordinates (measured: 14.0, 14.0)
+MIN_CONTRAST = 32             # ink must stand this far (of 255) above the background, or it is empty
+NOISE = 64                    # after stretching to 0..255, fainter pixels are noise, not ink
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601 weights, the ones Pillow's convert("L") uses
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """pixels: (28, 28) uint8, white ink on black like MNIST; steps: (name, 2-D uint8 image) in order."""
+
+    pixels: np.ndarray
+    steps: list
+    empty: bool      # no ink found: pixels are all 0
+    inverted: bool   # the background was light, so the grey levels were flipped
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_bytes(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raw = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        try:
+            if os.path.getsize(source) > MAX_BYTES:
+                raise ImageError(f"{os.fspath(source)}: larger than {MAX_BYTES >> 20} MB; not a digit image")
+            with open(source, "rb") as f:
+                raw = f.read(MAX_BYTES + 1)
+        except FileNotFoundError:
+            raise ImageError(f"{os.fspath(source)}: no such file") from None
+        except IsADirectoryError:
+            raise ImageError(f"{os.fspath(source)}: is a folder, not an image") from None
+        except OSError as exc:
+            raise ImageError(f"{os.fspath(source)}: cannot read ({exc.strerror or exc})") from None
+    elif hasattr(source, "read"):
+        raw = source.read(MAX_BYTES + 1)
+        if not isinstance(raw, (bytes, bytearray)):
+            raise ImageError("image file must be opened in binary mode")
+    else:
+        raise ImageError(f"cannot read an image from {type(source).__name__}")
+    if len(raw) > MAX_BYTES:
+        raise ImageError(f"image is larger than {MAX_BYTES >> 20} MB; not a digit image")
+    if not raw:
+        raise ImageError("image is empty (0 bytes)")
+    return raw
+
+
+def _open(raw: bytes) -> Image.Image:
+    """Identify and size-check the image from its header, then decode its first frame."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(raw), formats=FORMATS)
+        except Image.UnidentifiedImageError:
+            raise ImageError("not a PNG or JPEG image") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError("image has too many pixels (decompression bomb?); refusing to decode it") from None
+        except Exception as exc:  # noqa: BLE001 - a malformed header can raise almost anything in a decoder
+            raise ImageError(f"not a readable PNG or JPEG image ({exc.__class__.__name__})") from None
+        w, h = img.size
+        if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
+            raise ImageError(f"image is {w}x{h} pixels; at most {MAX_SIDE}x{MAX_SIDE} and "
+                             f"{MAX_PIXELS // 1_000_000} million pixels are accepted")
+        if w == 0 or h == 0:
+            raise ImageError(f"image is {w}x{h} pixels; nothing to read")
+        try:
+            img.seek(0)                      # an animated PNG: its first frame
+            img.load()
+            if img.format == "JPEG":
+                img = ImageOps.exif_transpose(img)  # phone photos are stored sideways with a rotation tag
+        except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
+            raise ImageError(f"image data is truncated or corrupt ({exc.__class__.__name__})") from None
+    return img
+
+
+def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """-> grey (H, W) float64 in 0..255, and alpha (H, W) in 0..1 or None when fully opaque."""
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):  # 16-bit and 32-bit grey
+        grey = np.asarray(img, dtype=np.float64)
+        if grey.max() > 255:
+            grey = grey * (255.0 / 65535.0)
+        return np.clip(grey, 0, 255), None
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    rgba = np.asarray(img.convert("RGBA" if has_alpha else "RGB"), dtype=np.float64)
+    grey = rgba[..., :3] @ LUMA
+    alpha = rgba[..., 3] / 255.0 if has_alpha else None
+    return grey, alpha
+
+
+def _array_to_arrays(arr) -> tuple[np.ndarray, np.ndarray | None]:
+    a = np.asarray(arr)
+    if a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
+    if a.dtype.kind not in "uif" or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise ImageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) numeric array, got {a.shape} {a.dtype}")
+    h, w = a.shape[:2]
+    if h == 0 or w == 0 or h > MAX_SIDE or w > MAX_SIDE or h * w > MAX_PIXELS:
+        raise ImageError(f"image is {w}x{h} pixels; at most {MAX_SIDE}x{MAX_SIDE} are accepted")
+    is_float = a.dtype.kind == "f"
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ImageError("image array contains NaN or infinite values")
+    if is_float and a.max() <= 1.0:
+        a = a * 255.0                                       # floats in 0..1
+    a = np.clip(a, 0, 255)
+    if a.ndim == 2 or a.shape[2] == 1:
+        return a.reshape(h, w), None
+    grey = a[..., :3] @ LUMA
+    return grey, (a[..., 3] / 255.0 if a.shape[2] == 4 else None)
+
+
+# ---------------------------------------------------------------- the MNIST recipe
+
+
+def _composite(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Transparent pixels become background: white behind dark ink, black behind light ink."""
+    if alpha is None or alpha.min() >= 1.0:
+        return grey
+    weight = alpha.sum()
+    ink_level = (grey * alpha).sum() / weight if weight > 0 else 0.0
+    background = 255.0 if ink_level < 128 else 0.0
+    return grey * alpha + background * (1.0 - alpha)
+
+
+def _border(img: np.ndarray) -> np.ndarray:
+    return np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+
+
+def _scale_to_box(crop: np.ndarray) -> np.ndarray:
+    h, w = crop.shape
+    f = BOX / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS))
+
+
+def _centre(small: np.ndarray) -> np.ndarray:
+    """Paste into 28x28 so the centre of mass lands on (14, 14) as closely as whole pixels allow."""
+    h, w = small.shape
+    mass = small.astype(np.float64)
+    total = mass.sum()
+    com_r = (mass.sum(axis=1) @ np.arange(h)) / total
+    com_c = (mass.sum(axis=0) @ np.arange(w)) / total
+    top = int(np.clip(round(CENTRE - com_r), 0, SIZE - h))
+    left = int(np.clip(round(CENTRE - com_c), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE), np.uint8)
+    out[top:top + h, left:left + w] = small
+    return out
+
+
+def _u8(a: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+def _prepare(grey: np.ndarray, alpha: np.ndarray | None) -> Prepared:
+    grey = _composite(grey, alpha)
+    steps = [("grayscale", _u8(grey))]
+    inverted = bool(np.median(_border(grey)) > 127)
+    ink = 255.0 - grey if inverted else grey
+    steps.append(("inverted (light background)" if inverted else "kept (dark background)", _u8(ink)))
+    background = np.median(_border(ink))
+    peak = ink.max()
+    empty = Prepared(np.zeros((SIZE, SIZE), np.uint8), steps, True, inverted)
+    if peak - background < MIN_CONTRAST:
+        return empty
+    stretched = np.clip((ink - background) * (255.0 / (peak - background)), 0, 255)
+    mask = stretched > NOISE
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = _u8(np.where(mask, stretched, 0)[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    steps.append(("cropped to the ink", crop))
+    small = _scale_to_box(crop)
+    steps.append((f"scaled to {BOX} px", small))
+    if not small.any():
+        return Prepared(np.zeros((SIZE, SIZE), np.uint8), steps, True, inverted)
+    pixels = _centre(small)
+    steps.append(("centred in 28x28", pixels))
+    return Prepared(pixels, steps, False, inverted)
+
+
+def load_image(source) -> Prepared:
+    """source: a path, PNG/JPEG bytes, or a binary file object -> an MNIST-like Prepared image."""
+    img = _open(_read_bytes(source))
+    return _prepare(*_to_arrays(img))
+
+
+def prepare_array(arr) -> Prepared:
+    """arr: a canvas drawing, (H, W, 4) RGBA or (H, W, 3) RGB uint8, or (H, W) grey -> Prepared."""
+    return _prepare(*_array_to_arrays(arr))

@@ -1,0 +1,130 @@
+"""Shared fixtures: where the real MNIST lives, and small synthetic datasets made in the test.
+
+Real data: $SSNN_MNIST, else ../shared/data/mnist.npz beside the repository. Tests that need it are
+marked `mnist` and skip when it is absent, unless SSNN_REQUIRE_MNIST=1 (CI), where absence fails.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ssnn_core.data import Mnist, select_digits
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_NPZ = REPO.parent / "shared" / "data" / "mnist.npz"
+
+
+def _absent(message: str):
+    if os.environ.get("SSNN_REQUIRE_MNIST") == "1":
+        pytest.fail(f"{message} (SSNN_REQUIRE_MNIST=1, so this is an error)")
+    pytest.skip(f"{message}; set SSNN_MNIST to an mnist.npz to run it")
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    """The real MNIST: an .npz in the Keras layout (or an IDX folder if SSNN_MNIST says so)."""
+    path = Path(os.environ.get("SSNN_MNIST") or DEFAULT_NPZ)
+    if not path.exists():
+        _absent(f"real MNIST not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_idx_dir(mnist_path) -> Path:
+    """The four original IDX files: `mnist-idx/` beside the npz (or SSNN_MNIST itself if a folder)."""
+    folder = mnist_path if mnist_path.is_dir() else mnist_path.parent / "mnist-idx"
+    if not folder.is_dir():
+        _absent(f"real MNIST IDX folder not found at {folder}")
+    return folder
+
+
+# ---------------------------------------------------------------- synthetic data
+
+
+def draw_digit(label: int, rng: np.random.Generator) -> np.ndarray:
+    """A crude 28x28 uint8 'digit': a ring for even labels, a bar for odd ones, jittered, plus noise."""
+    img = np.zeros((28, 28), np.float64)
+    r, c = np.mgrid[0:28, 0:28]
+    dr, dc = rng.integers(-2, 3, size=2)
+    if label % 2 == 0:
+        dist = np.hypot(r - 14 - dr, (c - 14 - dc) * 1.3)
+        img[(dist > 5 + label % 3) & (dist < 8 + label % 3)] = 255
+    else:
+        img[4 + dr:24 + dr, 13 + dc - label % 3:15 + dc + label % 3] = 255
+    img += rng.normal(0, 10, img.shape)
+    img[:, :2] = 0  # columns blank in every image, like MNIST's corners
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_mnist(n_train: int = 200, n_test: int = 60, seed: int = 0) -> Mnist:
+    """A small synthetic Mnist: labels cycle 0..9 so every digit is present."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        y = (np.arange(n) % 10).astype(np.uint8)
+        return np.stack([draw_digit(int(d), rng) for d in y]), y
+
+    xt, yt = split(n_train)
+    xs, ys = split(n_test)
+    return Mnist(xt, yt, xs, ys, "synthetic")
+
+
+@pytest.fixture
+def synthetic():
+    """Factory: synthetic(n_train, n_test, seed) -> Mnist."""
+    return make_mnist
+
+
+@pytest.fixture
+def synthetic_pair():
+    """Factory: synthetic_pair(digits=(0, 1), n_train, n_test) -> PairData."""
+    def make(digits=(0, 1), n_train=200, n_test=60, seed=0):
+        return select_digits(make_mnist(n_train, n_test, seed), digits)
+    return make
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = True) -> Path:
+    """Write one IDX file (uint8 data), gzipped when `gz`."""
+    magic = magic if magic is not None else (0x800 | array.ndim)
+    head = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    raw = head + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    if gz:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(raw, compresslevel=1))
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+def write_idx_folder(folder: Path, mnist: Mnist, gz: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, arr in (("train-images-idx3-ubyte", mnist.x_train), ("train-labels-idx1-ubyte", mnist.y_train),
+                      ("t10k-images-idx3-ubyte", mnist.x_test), ("t10k-labels-idx1-ubyte", mnist.y_test)):
+        write_idx(folder / stem, arr, gz=gz)
+    return folder
+
+
+def write_npz(path: Path, mnist: Mnist | None = None, **arrays) -> Path:
+    """An .npz in the Keras layout from `mnist`, with any array replaced or added by keyword."""
+    base = {} if mnist is None else {"x_train": mnist.x_train, "y_train": mnist.y_train,
+                                     "x_test": mnist.x_test, "y_test": mnist.y_test}
+    base.update(arrays)
+    np.savez(path, **{k: v for k, v in base.items() if v is not None})
+    return path
+
+
+def run_cli(*args, cwd=REPO, timeout=300, env_extra=None) -> subprocess.CompletedProcess:
+    """`python -m ssnn_core ARGS` from the repository root, output captured as text."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SSNN_MNIST", "SSNN_DEBUG")}
+    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONWARNINGS"] = "error"  # a warning printed to the user counts as a failure too
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "ssnn_core", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
