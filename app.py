@@ -1,65 +1,15 @@
-"""ssnn home: what the network is, where the data comes from, and where to go next."""
+"""ssnn dashboard entry point: `streamlit run app.py`. Each page lives in pages/ and stays thin."""
 
 import streamlit as st
 
-from ssnn_app import data as app_data
-from ssnn_app import fig_home, state
-from ssnn_core import Hyper
-from ssnn_core.network import n_params
-
-state.setup_page("Home", "🧠")
-hyper = state.settings()
-
-st.title("ssnn · see a neural network learn")
-st.markdown(
-    "A **super simple neural network**, written from scratch in NumPy, learns to tell handwritten "
-    f"**{hyper.digits[0]}** from **{hyper.digits[1]}** in the MNIST database. Every part of it is on show: "
-    "the knobs, the training, the weights it learns and the digits it gets wrong."
-)
-
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(fig_home.network_figure(hyper.hidden), key="network")
-with right:
-    st.subheader("The network with the current settings")
-    st.markdown(
-        f"- input: 784 pixel values of a 28×28 image, standardised ({hyper.scaling} scaling)\n"
-        f"- hidden layer: **{hyper.hidden}** ReLU neurons\n"
-        f"- output: one logistic neuron, the probability the digit is a **{hyper.digits[1]}**\n"
-        f"- **{n_params(hyper.hidden):,}** numbers to learn, by full-batch gradient descent "
-        f"(learning rate {hyper.learning_rate:g}, {hyper.iterations} iterations, seed {hyper.seed})"
-    )
-    pair = app_data.pair(hyper.digits)
-    if pair is not None:
-        st.success(f"Data: {pair.source} · {len(pair.y_train):,} training and {len(pair.y_test):,} test "
-                   f"images of {hyper.digits[0]} and {hyper.digits[1]}")
-    else:
-        st.error(f"No MNIST data yet: {app_data.missing_reason()}")
-        app_data.data_upload_ui("home_upload")
-
-
-def _article_settings() -> None:
-    state.set_settings(Hyper(scaling="seed", dtype="float64"))
-    state.start_training()
-    st.session_state["goto_train"] = True
-
-
-st.button("▶ Train with the article's settings", type="primary", on_click=_article_settings, key="b_article",
-          disabled=pair is None,
-          help="784 → 10 → 1, learning rate 0.5, 500 iterations, seed 561, float64, the article's scaling.")
-if st.session_state.pop("goto_train", False):
-    st.switch_page("pages/2_Train.py")
-
-st.subheader("Where to go")
-guide = [
-    ("pages/1_Data.py", "Data", "📊", "the digits themselves: pixels, class balance, what standardisation does"),
-    ("pages/2_Train.py", "Train", "🏋️", "set the knobs, train, pause, step, and watch the cost fall live"),
-    ("pages/3_Weights.py", "Weights", "🔬", "every hidden neuron's 784 weights as a 28×28 picture, and how they formed"),
-    ("pages/4_Mistakes.py", "Mistakes", "🔍", "the test digits it gets wrong, and why"),
-    ("pages/5_How_it_works.py", "How it works", "🧮", "the maths with your numbers, one iteration step by step, gradient check"),
-    ("pages/6_Try_it.py", "Try it", "✍️", "draw or upload a digit and see what the network makes of it"),
+PAGES = [
+    st.Page("pages/0_Home.py", title="Home", icon="🧠", default=True),
+    st.Page("pages/1_Data.py", title="Data", icon="📊"),
+    st.Page("pages/2_Train.py", title="Train", icon="🏋️"),
+    st.Page("pages/3_Weights.py", title="Weights", icon="🔬"),
+    st.Page("pages/4_Mistakes.py", title="Mistakes", icon="🔍"),
+    st.Page("pages/5_How_it_works.py", title="How it works", icon="🧮"),
+    st.Page("pages/6_Try_it.py", title="Try it", icon="✍️"),
 ]
-for path, label, icon, what in guide:
-    c1, c2 = st.columns([1, 4])
-    c1.page_link(path, label=label, icon=icon)
-    c2.markdown(what)
+
+st.navigation(PAGES).run()

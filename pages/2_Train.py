@@ -16,6 +16,8 @@ if app_data.pair(hyper.digits) is None:
     app_data.data_upload_ui()
     st.stop()
 
+if st.session_state.pop("autostart", False):
+    state.start_training()
 run = state.get_run()
 if run is not None and run.status not in ("uploaded",) and not run.compatible(hyper):
     st.info("The network or data settings changed: **Train** or **Reset** starts a new network "

@@ -4,34 +4,10 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_weights, state, widgets
+from ssnn_app import fig_weights, pagekit, state, widgets
 
 state.setup_page("Weights", "🔬")
 st.title("What the hidden neurons look for")
-
-
-def train_here() -> None:
-    """Train the network with the current settings right here (no live chart), then rerun."""
-    state.start_training()
-    run = state.get_run()
-    with st.spinner("Training..."):
-        while run is not None and run.status == "running":
-            state.advance(run)
-    st.rerun()
-
-
-def require_view() -> state.View:
-    view = state.current()
-    if view is not None and view.iteration > 0:
-        return view
-    st.info("There is no trained network to look at yet.")
-    c1, c2 = st.columns([1, 3])
-    c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
-    h = state.settings()
-    if c2.button(f"Train {784}→{h.hidden}→1 on {h.digits[0]}/{h.digits[1]} here ({h.iterations} iterations)",
-                 key="b_weights_train", disabled=app_data.pair(h.digits) is None):
-        train_here()
-    st.stop()
 
 
 def dead_mask(view: state.View) -> np.ndarray:
@@ -122,7 +98,7 @@ def replay_ui(view: state.View, sort: str, per_neuron: bool) -> None:
                     key="tiles_replay")
 
 
-view = require_view()
+view = pagekit.require_view("b_weights_train")
 if view.pair is None:
     st.error(f"The model is here but the data is not: {app_data.missing_reason()}")
     st.stop()

@@ -4,37 +4,13 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_mistakes, state, widgets
+from ssnn_app import fig_mistakes, pagekit, state, widgets
 from ssnn_core import explain
 from ssnn_core.inspect import blank_pixel_ink
 
 state.setup_page("Mistakes", "🔍")
 st.title("The digits it gets wrong, and why")
 COLUMNS = 10
-
-
-def train_here() -> None:
-    """Train the network with the current settings right here (no live chart), then rerun."""
-    state.start_training()
-    run = state.get_run()
-    with st.spinner("Training..."):
-        while run is not None and run.status == "running":
-            state.advance(run)
-    st.rerun()
-
-
-def require_view() -> state.View:
-    view = state.current()
-    if view is not None and view.iteration > 0:
-        return view
-    st.info("There is no trained network to look at yet.")
-    c1, c2 = st.columns([1, 3])
-    c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
-    h = state.settings()
-    if c2.button(f"Train 784→{h.hidden}→1 on {h.digits[0]}/{h.digits[1]} here ({h.iterations} iterations)",
-                 key="b_mistakes_train", disabled=app_data.pair(h.digits) is None):
-        train_here()
-    st.stop()
 
 
 def caption(view: state.View, i: int) -> str:
@@ -113,7 +89,7 @@ def why_ui(view: state.View, i: int) -> None:
         blank_pixels_ui(view, i, ink)
 
 
-view = require_view()
+view = pagekit.require_view("b_mistakes_train")
 if view.pair is None or view.evaluation is None:
     st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
     st.stop()

@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_tryit, state, widgets
+from ssnn_app import fig_tryit, pagekit, state, widgets
 from ssnn_core.images import MAX_BYTES
 
 state.setup_page("Try it", "✍️")
@@ -121,18 +121,6 @@ def exact_input_ui(prepared, view) -> None:
 # ---------------------------------------------------------------- the prediction
 
 
-def train_here() -> None:
-    with st.spinner("Training the network..."):
-        state.start_training()
-        run = state.get_run()
-        while run is not None and run.status == "running":
-            state.advance(run)
-    if run is None:
-        st.error(f"No MNIST data to train on: {app_data.missing_reason()}")
-        return
-    st.rerun()
-
-
 def model_ui(view) -> bool:
     """Say which model answers; offer to train one. True when there is a model to ask."""
     if view is not None and view.iteration > 0:
@@ -144,9 +132,8 @@ def model_ui(view) -> bool:
     else:
         st.warning("This network has not been trained yet (iteration 0): its answers are coin flips.")
     c1, c2 = st.columns([2, 1])
-    if c1.button(f"▶ Train a network here (784→{h.hidden}→1, {h.iterations} iterations, a few seconds)",
-                 type="primary", key="b_try_train"):
-        train_here()
+    pagekit.train_here_button("b_try_train", f"▶ Train a network here (784→{h.hidden}→1, {h.iterations} iterations)",
+                              column=c1)
     c2.page_link("pages/2_Train.py", label="or watch it learn on the Train page", icon="🏋️")
     return view is not None
 
