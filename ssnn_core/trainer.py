@@ -2,28 +2,173 @@
 
 The maths is network.forward/backward; this module computes the same numbers faster:
   * forward and backward are fused per block of samples, so each block of X is read from memory
-    once per iteration while it is still in cache;
+    once per iteration while it is still in cache, and every large buffer is allocated once;
   * pixels blank in every training image are 0 after standardisation and get zero gradient, so
     their columns of W1 are left out of the loop (they stay at their initial values, as in the article);
-  * every large buffer is allocated once.
+  * the samples are cut into PARTS fixed slices that worker threads process at the same time, each with
+    single-threaded BLAS (thin GEMMs with n1 = 10 rows scale badly inside OpenBLAS); the slices' partial
+    sums are added in a fixed order, so results are bit-identical whatever the threads' timing or number.
+
+CPU use: all trainers in a process share one pool of `WORKERS` threads (default min(PARTS, CPU count),
+or the environment variable SSNN_TRAIN_THREADS), and BLAS is held at 1 thread while any trainer runs.
+So many dashboard sessions training at once use at most WORKERS cores between them; they take turns.
 The trainer never prints or draws: it records a History and calls an optional callback.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .config import Hyper, check_learning_rate
 from .data import PairData
-from .network import cost_from_logits, init_params, sigmoid
+from .network import cost_from_logits, init_params
 from .scaling import Standardiser
 
-BLOCK_BYTES = 768 * 1024   # a block of X that fits in a 1 MB L2 cache with room for Z1
+BLOCK_BYTES = 4 * 2**20    # bytes of X per block: stays in the L3 cache between the forward and backward GEMM
+PARTS = 2                  # fixed slices of the samples; part of what defines the (bit-exact) result
 DIVERGED_COST = 50.0       # mean cross-entropy this high means the logits are huge and wrong
+
+
+def _workers_from_env() -> int:
+    raw = os.environ.get("SSNN_TRAIN_THREADS", "")
+    if raw.strip().isdigit() and int(raw) > 0:
+        return min(PARTS, int(raw))
+    return max(1, min(PARTS, os.cpu_count() or 1))
+
+
+WORKERS = _workers_from_env()  # threads that train, shared by every Trainer in the process
+
+
+# ---------------------------------------------------------------- threads and BLAS
+
+
+class _Compute:
+    """The process-wide worker pool, and the BLAS thread limit held while any trainer runs.
+
+    threadpoolctl's limits are process-global, so overlapping runs (several dashboard sessions) share
+    one limit, set by the first run to start and restored by the last one to finish."""
+
+    _lock = threading.Lock()
+    _users = 0
+    _limit = None
+    _controller = None
+    _pool = None
+
+    @classmethod
+    @contextmanager
+    def single_threaded_blas(cls):
+        with cls._lock:
+            if cls._users == 0:
+                if cls._controller is None:
+                    cls._controller = ThreadpoolController()
+                cls._limit = cls._controller.limit(limits=1, user_api="blas")
+            cls._users += 1
+        try:
+            yield
+        finally:
+            with cls._lock:
+                cls._users -= 1
+                if cls._users == 0:
+                    cls._limit.restore_original_limits()
+                    cls._limit = None
+
+    @classmethod
+    def map(cls, tasks) -> None:
+        """Run each callable in `tasks` (on the pool when there is more than one worker); re-raise errors
+        only after all have finished, so no task is still writing into a buffer."""
+        if WORKERS <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                task()
+            return
+        with cls._lock:
+            if cls._pool is None:
+                cls._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ssnn-train")
+        futures = [cls._pool.submit(task) for task in tasks]
+        try:
+            wait(futures)
+        finally:  # interrupted: drop what has not started, let what has finish before the buffers are reused
+            for f in futures:
+                f.cancel()
+            wait(futures)
+        for f in futures:
+            f.result()
+
+
+# ---------------------------------------------------------------- one slice of the samples
+
+
+class _Part:
+    """A fixed slice of the training samples, its buffers, and the partial sums one pass over it gives.
+
+    XT: (k, m_p) standardised active pixels, one column per sample (the article's layout, which the
+    forward GEMM reads fastest); Y: (m_p,) labels; block: samples per block.
+    After `run`: dW1 (n1, k), db1 (n1, 1), dW2 (1, n1) summed over the slice; db2, cost_sum, correct."""
+
+    def __init__(self, XT: np.ndarray, Y: np.ndarray, n1: int, block: int):
+        self.XT, self.Y, self.Y1, self.sign = XT, Y, Y > 0.5, 1 - 2 * Y
+        m_p = len(Y)
+        self.blocks = [(s, min(s + block, m_p)) for s in range(0, m_p, block)]
+        dtype, k = XT.dtype, XT.shape[0]
+        self.dW1 = np.empty((n1, k), dtype)
+        self._dW1_block = np.empty((n1, k), dtype)
+        self.db1 = np.empty((n1, 1), dtype)
+        self.dW2 = np.empty((1, n1), dtype)
+        self._H = {b: np.empty((n1, b), dtype) for b in {e - s for s, e in self.blocks}}
+        self._z2 = {b: np.empty((1, b), dtype) for b in self._H}
+        self.db2 = self.cost_sum = 0.0
+        self.correct = 0
+
+    def run(self, W1a, b1, W2, b2, m: int) -> None:
+        self.db1[...] = 0
+        self.dW2[...] = 0
+        self.db2 = self.cost_sum = 0.0
+        self.correct = 0
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught by its cost
+            for i, (s, e) in enumerate(self.blocks):
+                self._block(s, e, W1a, b1, W2, b2, m, self.dW1 if i == 0 else self._dW1_block)
+                if i:
+                    self.dW1 += self._dW1_block
+
+    def _block(self, s, e, W1a, b1, W2, b2, m, dW1_out) -> None:
+        """Forward and backward for samples s..e; the gradient of W1 goes to dW1_out, the rest is added up."""
+        Xb = self.XT[:, s:e]                                # (k, b)
+        H = self._H[e - s]                                  # (n1, b): Z1, then A1, then relu', then dZ1
+        np.matmul(W1a, Xb, out=H)                           # Z1
+        H += b1
+        np.maximum(H, 0, out=H)                             # A1
+        z2 = np.matmul(W2, H, out=self._z2[e - s])[0]      # (b,)
+        z2 += b2[0, 0]
+        cost_sum, dz2 = _output_layer(z2, self.Y[s:e], self.sign[s:e], m)
+        self.cost_sum += cost_sum
+        self.correct += int(np.count_nonzero((z2 > 0) == self.Y1[s:e]))
+        self.dW2 += H @ dz2                                 # (n1,) into (1, n1)
+        self.db2 += float(np.add.reduce(dz2, dtype=np.float64))
+        np.greater(H, 0, out=H)                             # relu'(Z1) as 1.0 / 0.0 (Z1 > 0 iff A1 > 0)
+        H *= W2.T                                           # exact: W2[j] or 0
+        H *= dz2                                            # dZ1 = W2.T dZ2 * relu'(Z1)
+        np.matmul(H, Xb.T, out=dW1_out)                     # (n1, k)
+        self.db1 += H.sum(axis=1, keepdims=True)
+
+
+def _output_layer(z2, y, sign, m: int) -> tuple[float, np.ndarray]:
+    """z2: (b,) logits, y: (b,) labels, sign = 1 - 2y -> (summed cross-entropy, dZ2 (b,)).
+
+    Per sample log(1 + e^z) - y z = relu(sign z) + log(1 + e^-|z|): no exp of a positive number, so no
+    overflow; sigmoid(z) = 1 / (1 + e^-|z|) for z >= 0, else e^-|z| / (1 + e^-|z|), as network.sigmoid."""
+    e = np.exp(-np.abs(z2))                                 # (b,) in (0, 1]
+    q = 1 + e
+    cost = np.add.reduce(np.maximum(sign * z2, 0), dtype=np.float64) + np.add.reduce(np.log(q), dtype=np.float64)
+    a2 = np.where(z2 >= 0, 1, e) / q                        # sigmoid(z2)
+    return float(cost), (a2 - y) / m
 
 
 @dataclass
@@ -84,11 +229,10 @@ class Trainer:
         self.scaler = Standardiser.fit(data.x_train, hyper.scaling)
         self.active = self.scaler.active()                                        # (k,) pixel indices
         X = self.scaler.transform(data.x_train, self.dtype)                        # (n0, m)
-        self._Xa = np.ascontiguousarray(X.T[:, self.active])                       # (m, k) rows = samples
         self._Y = data.y_train.astype(self.dtype)                                  # (m,)
         self.X_test = self.scaler.transform(data.x_test, self.dtype)               # (n0, m_test)
         self.Y_test = data.y_test.astype(self.dtype)[None, :]                      # (1, m_test)
-        self.m = self._Xa.shape[0]
+        self.m = len(self._Y)
         self.params = init_params(hyper.hidden, hyper.seed, dtype=self.dtype)
         self._W1a = np.ascontiguousarray(self.params["W1"][:, self.active])        # (n1, k)
         self.iteration = 0
@@ -96,8 +240,8 @@ class Trainer:
         self.snapshots: list[Snapshot] = []
         self.stopped_reason: str | None = None
         self.train_seconds = 0.0
-        self._prev = self._copy_state()
-        self._alloc()
+        self._parts = self._make_parts(X)
+        self._prev = {"W1a": self._W1a.copy(), **{k: self.params[k].copy() for k in ("b1", "W2", "b2")}}
         if self.snapshot_every:
             self._snapshot()
 
@@ -128,19 +272,20 @@ class Trainer:
             n = self.hyper.iterations - self.iteration
         start = time.perf_counter()
         done = 0
-        while done < n and not self.diverged:
-            self._step()
-            if self.diverged:
-                break
-            done += 1
-            if self.iteration % self.eval_every == 0 or self.iteration == self.hyper.iterations:
-                self._evaluate()
-            if self.snapshot_every and self.iteration % self.snapshot_every == 0:
-                self._snapshot()
-            if callback is not None and callback(self) is False:
-                break
-            if seconds is not None and time.perf_counter() - start >= seconds:
-                break
+        with _Compute.single_threaded_blas():
+            while done < n and not self.diverged:
+                self._step()
+                if self.diverged:
+                    break
+                done += 1
+                if self.iteration % self.eval_every == 0 or self.iteration == self.hyper.iterations:
+                    self._evaluate()
+                if self.snapshot_every and self.iteration % self.snapshot_every == 0:
+                    self._snapshot()
+                if callback is not None and callback(self) is False:
+                    break
+                if seconds is not None and time.perf_counter() - start >= seconds:
+                    break
         self.train_seconds += time.perf_counter() - start
         return done
 
@@ -151,72 +296,56 @@ class Trainer:
 
     # ------------------------------------------------------------ internals
 
-    def _alloc(self) -> None:
+    def _make_parts(self, X: np.ndarray) -> list[_Part]:
+        """X: (n0, m) -> PARTS slices of the active pixels in blocks; the cut depends on m, k and dtype only."""
         n1, k = self._W1a.shape
-        itemsize = self.dtype.itemsize
-        self.block = max(64, min(self.m, BLOCK_BYTES // (k * itemsize)))
-        self._bufs = {}
-        self._dW1a = np.empty((n1, k), self.dtype)
-        self._dW1_part = np.empty((n1, k), self.dtype)
+        max_block = max(64, BLOCK_BYTES // (max(k, 1) * self.dtype.itemsize))
+        parts = []
+        for idx in np.array_split(np.arange(self.m), PARTS):
+            if len(idx):
+                s, e = int(idx[0]), int(idx[-1]) + 1
+                blocks = -(-(e - s) // max_block)                       # ceil, then blocks of equal size
+                XT = np.ascontiguousarray(X[self.active, s:e])          # (k, m_p)
+                parts.append(_Part(XT, self._Y[s:e], n1, -(-(e - s) // blocks)))
+        return parts
 
-    def _buffers(self, b: int) -> dict:
-        bufs = self._bufs.get(b)
-        if bufs is None:
-            n1 = self._W1a.shape[0]
-            bufs = {"Z1": np.empty((n1, b), self.dtype), "A1": np.empty((n1, b), self.dtype),
-                    "mask": np.empty((n1, b), bool), "dZ1": np.empty((n1, b), self.dtype)}
-            self._bufs[b] = bufs
-        return bufs
+    def _save_prev(self) -> None:
+        np.copyto(self._prev["W1a"], self._W1a)
+        for k in ("b1", "W2", "b2"):
+            np.copyto(self._prev[k], self.params[k])
 
-    def _copy_state(self) -> dict:
-        return {"W1a": self._W1a.copy(), **{k: self.params[k].copy() for k in ("b1", "W2", "b2")}}
+    def _gradients(self) -> tuple[float, int, dict]:
+        """Cost, number right and gradients at the current parameters, the parts' sums added in order."""
+        p = self.params
+        args = (self._W1a, p["b1"], p["W2"], p["b2"], self.m)
+        _Compute.map([lambda part=part: part.run(*args) for part in self._parts])
+        first, rest = self._parts[0], self._parts[1:]
+        grads = {"W1a": first.dW1, "b1": first.db1, "W2": first.dW2}
+        for part in rest:  # in place into the first part's sums; it rewrites them next step
+            grads["W1a"] += part.dW1
+            grads["b1"] += part.db1
+            grads["W2"] += part.dW2
+        grads["b2"] = self.dtype.type(sum(part.db2 for part in self._parts))
+        cost = sum(part.cost_sum for part in self._parts) / self.m
+        return cost, sum(part.correct for part in self._parts), grads
 
     def _step(self) -> None:
-        """One iteration: fused forward/backward over blocks of samples, then the update."""
-        W1a, b1, W2, b2 = self._W1a, self.params["b1"], self.params["W2"], self.params["b2"]
-        dW1a, part = self._dW1a, self._dW1_part
-        db1 = np.zeros_like(b1)
-        dW2 = np.zeros_like(W2)
-        db2 = 0.0
-        cost_sum = 0.0
-        correct = 0
-        m = self.m
-        for s in range(0, m, self.block):
-            Xb = self._Xa[s:s + self.block]                      # (b, k)
-            Yb = self._Y[s:s + self.block]                       # (b,)
-            buf = self._buffers(Xb.shape[0])
-            Z1, A1, mask, dZ1 = buf["Z1"], buf["A1"], buf["mask"], buf["dZ1"]
-            np.matmul(W1a, Xb.T, out=Z1)                         # (n1, b)
-            Z1 += b1
-            np.maximum(Z1, 0, out=A1)
-            Z2 = (W2 @ A1)[0] + b2[0, 0]                         # (b,)
-            cost_sum += float(np.sum(np.logaddexp(0.0, Z2) - Yb * Z2, dtype=np.float64))
-            correct += int(np.count_nonzero((Z2 > 0) == (Yb > 0.5)))
-            dZ2 = (sigmoid(Z2) - Yb) / self.dtype.type(m)        # (b,)
-            dW2 += A1 @ dZ2                                      # (n1,) broadcast into (1, n1)
-            db2 += float(dZ2.sum(dtype=np.float64))
-            np.greater(Z1, 0, out=mask)
-            np.multiply(W2.T, dZ2, out=dZ1)                      # (n1, b)
-            np.multiply(dZ1, mask, out=dZ1)
-            np.matmul(dZ1, Xb, out=part if s else dW1a)          # (n1, k)
-            if s:
-                dW1a += part
-            db1 += dZ1.sum(axis=1, keepdims=True)
-        cost = cost_sum / m
-        if not math.isfinite(cost) or cost > DIVERGED_COST or not np.isfinite(dW1a.sum()):
+        """One iteration: the gradients over all parts, then the update (unless the run diverged)."""
+        cost, correct, grads = self._gradients()
+        finite = all(np.isfinite(g).all() for g in grads.values())
+        if not math.isfinite(cost) or cost > DIVERGED_COST or not finite:
             self._diverge(cost)
             return
-        self._prev = self._copy_state()
+        self._save_prev()
         lr = self.dtype.type(self.learning_rate)
-        W1a -= lr * dW1a
-        b1 -= lr * db1
-        W2 -= lr * dW2
-        b2 -= lr * self.dtype.type(db2)
+        for name, param in (("W1a", self._W1a), ("b1", self.params["b1"]), ("W2", self.params["W2"])):
+            param -= np.multiply(grads[name], lr, out=grads[name])
+        self.params["b2"] -= lr * grads["b2"]
         self.iteration += 1
         h = self.history
         h.iteration.append(self.iteration)
         h.train_cost.append(cost)
-        h.train_accuracy.append(correct / m)
+        h.train_accuracy.append(correct / self.m)
         h.learning_rate.append(self.learning_rate)
 
     def _diverge(self, cost: float) -> None:
