@@ -1,7 +1,5 @@
 """Train: turn the knobs, press Train, watch the cost fall."""
 
-import time
-
 import streamlit as st
 
 from ssnn_app import data as app_data
@@ -51,29 +49,29 @@ def status_line(run, box) -> None:
 
 transport_ui(run)
 run = state.get_run()
-status_box = st.empty()
 log_y = st.toggle("Log-scale cost", value=True, key="w_log")
-chart_box = st.empty()
 
 
-def draw(run, tick: int = 0) -> None:
-    status_line(run, status_box)
+@st.fragment(run_every=state.REDRAW_SECONDS if run is not None and run.status == "running" else None)
+def live_panel() -> None:
+    """Trains one chunk per tick and redraws; the chart keeps its key so the browser updates it in place."""
+    run = state.get_run()
+    if run is not None and run.status == "running":
+        state.advance(run)
+    status_line(run, st)
     h = run.get_history() if run else None
     if h is not None and h.iteration:
-        chart_box.plotly_chart(fig_train.cost_figure(h, log_y, run.target), key=f"cost_{run.id}_{tick}")
+        st.plotly_chart(fig_train.cost_figure(h, log_y, run.target), key="cost_chart")
     else:
-        chart_box.caption("The cost chart appears here once training starts.")
+        st.caption("The cost chart appears here once training starts.")
+    running = run is not None and run.status == "running"
+    if st.session_state.get("_live") and not running:
+        st.session_state["_live"] = False
+        st.rerun()  # the whole page: results, buttons, and no more ticks
+    st.session_state["_live"] = running
 
 
-draw(run)
-if run is not None and run.status == "running":
-    tick = 0
-    while run.status == "running":
-        state.advance(run)
-        tick += 1
-        draw(run, tick)
-        time.sleep(0.01)  # lets a Pause click interrupt between chunks
-    st.rerun()
+live_panel()
 
 if run is not None and run.status == "diverged":
     st.error(run.trainer.stopped_reason)

@@ -28,7 +28,8 @@ UI_LR = (0.001, 10.0)
 SNAPSHOT_BUDGET = 16 * 2**20     # bytes of W1 copies kept per run for the replay
 MAX_FINISHED = 6                 # runs kept for "compare runs"
 SHARED_RESULTS = 32              # finished runs shared across sessions (classroom mode)
-CHUNK_SECONDS = 0.25             # training time between two redraws of the live chart
+CHUNK_SECONDS = 0.2              # training time per redraw of the live chart
+REDRAW_SECONDS = 0.3             # the live chart redraws about 3 times a second
 
 
 # ------------------------------------------------------------------ settings and URL
@@ -85,7 +86,8 @@ def setup_page(title: str, icon: str) -> None:
     if title != "Train" and run is not None and run.status == "running":
         run.status = "paused"  # live training only advances on the Train page; Train resumes it
     sync_url()
-    _sidebar_status()
+    if title != "Train":  # the Train page has its own live status line
+        _sidebar_status()
 
 
 def settings() -> Hyper:
@@ -181,6 +183,9 @@ class Run:
     lr_changed: bool = False
     id: int = field(default_factory=lambda: next(_run_ids))
     started: float = field(default_factory=time.perf_counter)
+    # One script run at a time drives the trainer: with fast reruns an interrupted run may still be
+    # finishing its chunk when the next one (e.g. after Pause) starts.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def compatible(self, hyper: Hyper) -> bool:
         """True when `hyper` differs from this run at most in learning rate and iterations."""
@@ -299,11 +304,13 @@ def step(n: int) -> None:
             return
     if run.trainer.learning_rate != hyper.learning_rate:
         run.trainer.set_learning_rate(hyper.learning_rate)
-    if run.iteration + n > run.target:
-        run.set_target(run.iteration + n)
-        st.session_state["hyper"] = settings().replace(iterations=run.target)
-    run.trainer.run(n)
-    _after_chunk(run, final_status="paused")
+    with run.lock:
+        if run.iteration + n > run.target:
+            run.set_target(run.iteration + n)
+            st.session_state["hyper"] = settings().replace(iterations=run.target)
+        run.status = "paused"
+        run.trainer.run(n)
+        _after_chunk(run)
 
 
 def reset() -> None:
@@ -312,12 +319,19 @@ def reset() -> None:
 
 
 def advance(run: Run, seconds: float = CHUNK_SECONDS) -> None:
-    """One chunk of live training (called by the Train page between redraws)."""
-    run.trainer.run(run.target - run.iteration, seconds=seconds)
-    _after_chunk(run, final_status="running")
+    """One chunk of live training (the Train page calls it between redraws). It never turns a paused
+    run back on: only start_training does; and it skips if another script run holds the trainer."""
+    if not run.lock.acquire(blocking=False):
+        return
+    try:
+        if run.status == "running":
+            run.trainer.run(run.target - run.iteration, seconds=seconds)
+            _after_chunk(run)
+    finally:
+        run.lock.release()
 
 
-def _after_chunk(run: Run, final_status: str) -> None:
+def _after_chunk(run: Run) -> None:
     t = run.trainer
     if t.diverged:
         run.status = "diverged"
@@ -325,8 +339,6 @@ def _after_chunk(run: Run, final_status: str) -> None:
         t.evaluate_now()
         run.status = "done"
         _finish(run)
-    else:
-        run.status = final_status
 
 
 def _finish(run: Run) -> None:

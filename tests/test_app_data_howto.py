@@ -12,6 +12,7 @@ import pytest
 
 from ssnn_app import widgets
 from ssnn_core import Hyper, load_mnist, select_digits
+from tests.apptools import click_train
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]
@@ -134,7 +135,7 @@ def test_how_it_works_on_a_trained_model(pair):
     at.session_state["hyper"] = Hyper(iterations=30)
     at.switch_page("pages/2_Train.py")
     at.run()
-    at.button(key="b_train").click().run()
+    click_train(at)
     assert not at.exception
     at.switch_page("pages/5_How_it_works.py")
     at.run()

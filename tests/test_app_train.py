@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from ssnn_core import Hyper
 from ssnn_core.model_io import Model, to_bytes
+from tests.apptools import click_train
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.mnist
@@ -48,7 +49,7 @@ def trained(iterations=40, **settings) -> AppTest:
     at = app("pages/2_Train.py")
     at.session_state["hyper"] = Hyper(iterations=iterations, **settings)
     at.run()
-    at.button(key="b_train").click().run()
+    click_train(at)
     assert not at.exception, at.exception
     return at
 
@@ -62,7 +63,7 @@ def test_home_renders_network_and_data():
 
 def test_article_button_trains_with_the_article_settings():
     at = app()
-    at.button(key="b_article").click().run()
+    click_train(at, "b_article")
     assert not at.exception
     run = at.session_state["run"]
     assert (run.hyper.scaling, run.hyper.dtype, run.iteration, run.status) == ("seed", "float64", 500, "done")
@@ -112,7 +113,7 @@ def test_step_pause_resume_reset_and_live_learning_rate():
     assert run.status == "paused"
     at.run()
     assert at.session_state["run"].iteration == 6
-    at.button(key="b_train").click().run()  # resume to the target
+    click_train(at)  # resume to the target
     assert at.session_state["run"].iteration == 60
     at.button(key="b_reset").click().run()
     assert at.session_state["run"].iteration == 0 and at.session_state["run"].status == "ready"
@@ -122,7 +123,7 @@ def test_architecture_change_asks_for_a_new_network():
     at = trained(20)
     at.sidebar.slider(key="w_hidden").set_value(25).run()
     assert "settings changed" in texts(at)
-    at.button(key="b_train").click().run()
+    click_train(at)
     run = at.session_state["run"]
     assert run.hyper.hidden == 25 and run.trainer.params["W1"].shape == (25, 784)
 
@@ -131,7 +132,7 @@ def test_diverging_run_stops_explains_and_keeps_last_good_state():
     at = app("pages/2_Train.py")
     at.session_state["hyper"] = Hyper(learning_rate=10, iterations=50)
     at.run()
-    at.button(key="b_train").click().run()
+    click_train(at)
     run = at.session_state["run"]
     assert run.status == "diverged"
     assert any("learning rate is probably too high" in e.value for e in at.error)

@@ -11,6 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from ssnn_core import Hyper
+from tests.apptools import click_train
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/6_Try_it.py"
@@ -47,7 +48,7 @@ def train_on_train_page(at, iterations: int = 30) -> None:
     at.session_state["hyper"] = Hyper(iterations=iterations)
     at.switch_page("pages/2_Train.py")
     at.run()
-    at.button(key="b_train").click().run()
+    click_train(at)
     assert at.session_state["run"].status == "done"
     at.switch_page(PAGE)
     at.run()

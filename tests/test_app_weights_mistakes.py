@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ssnn_core import Hyper
+from tests.apptools import click_train
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.mnist
@@ -35,7 +36,7 @@ def trained(**settings) -> AppTest:
     at.run()
     at.session_state["hyper"] = Hyper(**settings)
     goto(at, "pages/2_Train.py")
-    at.button(key="b_train").click().run()
+    click_train(at)
     assert not at.exception, at.exception
     return at
 
