@@ -289,9 +289,12 @@ def _adopt(hyper: Hyper, source: str, f: Finished) -> None:
 
 
 def pause() -> None:
+    """Stop live training after the iteration in flight, and wait for it so what is shown is final."""
     run = get_run()
     if run and run.status == "running":
         run.status = "paused"
+        if run.lock.acquire(timeout=5):
+            run.lock.release()
 
 
 def step(n: int) -> None:
@@ -325,7 +328,8 @@ def advance(run: Run, seconds: float = CHUNK_SECONDS) -> None:
         return
     try:
         if run.status == "running":
-            run.trainer.run(run.target - run.iteration, seconds=seconds)
+            run.trainer.run(run.target - run.iteration, seconds=seconds,
+                            callback=lambda _t: run.status == "running")  # Pause stops it mid-chunk
             _after_chunk(run)
     finally:
         run.lock.release()

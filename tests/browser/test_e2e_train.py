@@ -187,7 +187,8 @@ def test_shared_url_restores_settings(page, app_url):
     wait_status(page, r"^Iteration 1 / 120 · paused", 60)
     from playwright.sync_api import expect
 
-    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("784→37→1, digits 3/8", timeout=20_000)
+    # 3 vs 8: 1,010 + 974 test images
+    expect(page.locator('[data-testid="stMain"]')).to_contain_text("of 1984", timeout=20_000)
     assert_no_exception(page)
 
 
