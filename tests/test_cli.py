@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from conftest import make_mnist, run_cli, write_npz
 from PIL import Image
 
 from ssnn_core.data import load_mnist, select_digits
+from tests.conftest import make_mnist, run_cli, write_npz
 
 
 def last_json(proc) -> dict:

@@ -13,11 +13,11 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import make_mnist, write_idx, write_idx_folder, write_npz
 
 from ssnn_core import data
 from ssnn_core.config import ConfigError, DataError, Hyper
 from ssnn_core.data import load_idx_folder, load_mnist, load_npz, load_path, select_digits
+from tests.conftest import make_mnist, write_idx, write_idx_folder, write_npz
 
 # ---------------------------------------------------------------- npz
 

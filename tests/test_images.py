@@ -6,12 +6,12 @@ import io
 
 import numpy as np
 import pytest
-from conftest import draw_digit
 from PIL import Image
 
 from ssnn_core import images
 from ssnn_core.config import ImageError
 from ssnn_core.images import load_image, prepare_array
+from tests.conftest import draw_digit
 
 
 def encode(img: Image.Image, fmt="PNG", **kw) -> bytes:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_mnist
 
 from ssnn_core.config import Hyper
 from ssnn_core.data import load_mnist, select_digits
 from ssnn_core.inspect import blank_pixel_ink, evaluate, explain
 from ssnn_core.network import forward
 from ssnn_core.trainer import Trainer
+from tests.conftest import make_mnist
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import make_mnist, write_npz
 
 from ssnn_core.config import Hyper, ModelFileError
 from ssnn_core.data import select_digits
 from ssnn_core.model_io import Model, load_model, save_model, to_bytes
 from ssnn_core.network import init_params, predict_proba
 from ssnn_core.scaling import Standardiser
+from tests.conftest import make_mnist, write_npz
 
 
 def make_model(dtype="float32", hidden=5, scaling="safe") -> Model:
