@@ -431,6 +431,10 @@ def load_uploaded_model(uploaded) -> str | None:
         return f"{uploaded.name}: {exc}"
     hyper = model.hyper
     st.session_state["run"] = Run(hyper, "uploaded model", None, "uploaded", model, None, [])
+    try:
+        _check_ui_range(hyper)
+    except ConfigError:
+        return None  # a valid model the sliders cannot show (e.g. 5 hidden neurons): keep the sliders as they are
     st.session_state["hyper"] = hyper
     sync_url()
     return None

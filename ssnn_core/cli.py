@@ -26,6 +26,9 @@ SCALING_NOTES = {
 }
 
 
+GRADCHECK_MAX_CHECKS = 10_000  # each check is two cost evaluations; more is a typo
+
+
 class UsageError(Exception):
     pass
 
@@ -176,10 +179,11 @@ def cmd_gradcheck(args, out) -> int:
     from .network import init_params
     from .scaling import Standardiser
 
+    Hyper(hidden=args.hidden, seed=args.seed)  # validates, before the data is read
+    for name, value, most in (("samples", args.samples, 100_000), ("checks", args.checks, GRADCHECK_MAX_CHECKS)):
+        if not 1 <= value <= most:  # 0 samples has no cost; 0 checks used to be blamed on relu's kink
+            raise ConfigError(f"{name} must be in 1..{most}, got {value}")
     pair = select_digits(load_mnist(args.data))
-    if args.hidden > 300:
-        raise ConfigError(f"hidden must be in 1..300, got {args.hidden}")
-    Hyper(hidden=args.hidden, seed=args.seed)  # validates
     m = min(args.samples, len(pair.y_train))
     scaler = Standardiser.fit(pair.x_train)
     X = scaler.transform(pair.x_train[:m])

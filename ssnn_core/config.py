@@ -35,6 +35,15 @@ class ImageError(SsnnError):
 def _as_int(name: str, value, lo: int, hi: int) -> int:
     if isinstance(value, bool):
         raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = int(value)  # "20" from a URL or a form; "2.0" and "1e3" go through float below
+        except ValueError:
+            pass
+    if isinstance(value, int):  # exact: float() would report 10**23 as 99999999999999991611392
+        if not lo <= value <= hi:
+            raise ConfigError(f"{name} must be in {lo}..{hi}, got {value}")
+        return int(value)
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -22,7 +22,7 @@ import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 
@@ -97,6 +97,8 @@ def _check_arrays(arrays: dict, where: str) -> Mnist:
 def load_npz(path: str | os.PathLike) -> Mnist:
     """Read an `.npz` in the Keras layout without pickle, refusing bombs and wrong contents."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # zipfile would read /dev/zero forever, or wait on a FIFO
+        raise DataError(f"{path}: not a regular file (a device, pipe or socket?)")
     try:
         with zipfile.ZipFile(path) as zf:
             infos = {i.filename: i for i in zf.infolist()}
@@ -300,7 +302,9 @@ def idx_bytes_to_mnist(files: dict[str, bytes]) -> Mnist:
     """Read four uploaded IDX files (name -> bytes) by writing them to a private temp folder."""
     with tempfile.TemporaryDirectory() as d:
         for name, raw in files.items():
-            safe = Path(name).name  # never trust a path in an uploaded file's name
+            safe = PureWindowsPath(str(name)).name  # never trust a path in an uploaded file's name (/ or \\)
+            if safe in ("", ".", "..") or "\0" in safe:
+                raise DataError(f"upload: unusable file name {str(name)[:80]!r}")
             Path(d, safe).write_bytes(raw)
         try:
             mnist = load_idx_folder(d)

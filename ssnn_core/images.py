@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ CENTRE = 14.0                 # MNIST's centre of mass, in pixel-index coordinat
 MIN_CONTRAST = 32             # ink must stand this far (of 255) above the background, or it is empty
 NOISE = 64                    # after stretching to 0..255, fainter pixels are noise, not ink
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601 weights, the ones Pillow's convert("L") uses
+WORK_SIDE = 1024              # larger images are box-averaged down to this first: a 16 Mpixel
+                              # RGBA image in float64 would take ~750 MB (a PNG of ~60 KB can declare one)
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,17 @@ def _read_bytes(source) -> bytes:
         raw = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         try:
-            if os.path.getsize(source) > MAX_BYTES:
-                raise ImageError(f"{os.fspath(source)}: larger than {MAX_BYTES >> 20} MB; not a digit image")
-            with open(source, "rb") as f:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; then only regular files are read
+            # (/dev/zero, a pipe or a socket would never end or never start)
+            fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+            with open(fd, "rb") as f:
+                info = os.fstat(f.fileno())
+                if stat.S_ISDIR(info.st_mode):
+                    raise IsADirectoryError
+                if not stat.S_ISREG(info.st_mode):
+                    raise ImageError(f"{os.fspath(source)}: not a regular file (a device or pipe?)")
+                if info.st_size > MAX_BYTES:
+                    raise ImageError(f"{os.fspath(source)}: larger than {MAX_BYTES >> 20} MB; not a digit image")
                 raw = f.read(MAX_BYTES + 1)
         except FileNotFoundError:
             raise ImageError(f"{os.fspath(source)}: no such file") from None
@@ -85,7 +96,7 @@ def _open(raw: bytes) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageError("image has too many pixels (decompression bomb?); refusing to decode it") from None
         except Exception as exc:  # noqa: BLE001 - a malformed header can raise almost anything in a decoder
-            raise ImageError(f"not a readable PNG or JPEG image ({exc.__class__.__name__})") from None
+            raise ImageError(f"not a readable PNG or JPEG image ({_why(exc)})") from None
         w, h = img.size
         if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
             raise ImageError(f"image is {w}x{h} pixels; at most {MAX_SIDE}x{MAX_SIDE} and "
@@ -98,8 +109,14 @@ def _open(raw: bytes) -> Image.Image:
             if img.format == "JPEG":
                 img = ImageOps.exif_transpose(img)  # phone photos are stored sideways with a rotation tag
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
-            raise ImageError(f"image data is truncated or corrupt ({exc.__class__.__name__})") from None
+            raise ImageError(f"image data is truncated or corrupt ({_why(exc)})") from None
     return img
+
+
+def _why(exc: Exception) -> str:
+    """The decoder's reason on one short line, e.g. a PNG text chunk that inflates too far."""
+    first = (str(exc).strip().splitlines() or [""])[0][:100]
+    return f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
 
 
 def _to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -207,8 +224,20 @@ def _prepare(grey: np.ndarray, alpha: np.ndarray | None) -> Prepared:
 
 def load_image(source) -> Prepared:
     """source: a path, PNG/JPEG bytes, or a binary file object -> an MNIST-like Prepared image."""
-    img = _open(_read_bytes(source))
+    img = _shrink(_open(_read_bytes(source)))
     return _prepare(*_to_arrays(img))
+
+
+def _shrink(img: Image.Image) -> Image.Image:
+    """Average a large image down so its longer side is WORK_SIDE (a digit needs 20 px in the end)."""
+    w, h = img.size
+    if max(w, h) <= WORK_SIDE:
+        return img
+    if img.mode in ("1", "P", "PA"):  # Pillow resizes these by nearest neighbour: thin strokes would vanish
+        alpha = img.mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if alpha else ("L" if img.mode == "1" else "RGB"))
+    f = WORK_SIDE / max(w, h)
+    return img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BOX)
 
 
 def prepare_array(arr) -> Prepared:

@@ -121,7 +121,7 @@ def _header(raw: np.ndarray) -> dict:
         raise ModelFileError("not an ssnn model file (bad header)")
     try:
         header = json.loads(str(raw))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # "[[[[..." nested past the recursion limit
         raise ModelFileError("not an ssnn model file (header is not JSON)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError("not an ssnn model file (wrong format tag)")
@@ -144,12 +144,18 @@ def load_model(source) -> Model:
     """Read a model from a path or a binary file object; anything unexpected raises ModelFileError."""
     if isinstance(source, (str, os.PathLike)):
         source = Path(source)
+        if source.is_dir():
+            raise ModelFileError(f"{source}: is a folder, not a model file")
+        if source.exists() and not source.is_file():  # /dev/zero or a FIFO: never read it
+            raise ModelFileError(f"{source}: not a regular file (a device, pipe or socket?)")
         if not source.is_file():
             raise ModelFileError(f"{source}: no such file")
     elif isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
     arrays = _arrays(source)
     header = _header(arrays["header"])
+    if not isinstance(header.get("hyper") or {}, dict):
+        raise ModelFileError("model settings are invalid: hyper must be a JSON object")
     try:
         hyper = Hyper.from_dict(header.get("hyper") or {})
     except (ConfigError, TypeError) as exc:
