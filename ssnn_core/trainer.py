@@ -5,6 +5,10 @@ The maths is network.forward/backward; this module computes the same numbers fas
     once per iteration while it is still in cache, and every large buffer is allocated once;
   * pixels blank in every training image are 0 after standardisation and get zero gradient, so
     their columns of W1 are left out of the loop (they stay at their initial values, as in the article);
+  * the hidden layer is padded with zero units up to a multiple of 4 (ROWS_MULTIPLE): OpenBLAS's kernels
+    run thin GEMMs with 10 rows slower than with 12. A padded unit has zero weights in, zero bias and zero
+    weight out, so its activation and all its gradients are exactly 0 and it stays 0: the real units'
+    maths is unchanged (only the GEMM kernel's rounding may differ, deterministically);
   * the samples are cut into PARTS fixed slices that worker threads process at the same time, each with
     single-threaded BLAS (thin GEMMs with n1 = 10 rows scale badly inside OpenBLAS); the slices' partial
     sums are added in a fixed order, so results are bit-identical whatever the threads' timing or number.
@@ -34,6 +38,7 @@ from .network import cost_from_logits, init_params
 from .scaling import Standardiser
 
 BLOCK_BYTES = 4 * 2**20    # bytes of X per block: stays in the L3 cache between the forward and backward GEMM
+ROWS_MULTIPLE = 4          # hidden units are padded with zero units to a multiple of this (n1 = 1 is left as is)
 PARTS = 2                  # fixed slices of the samples; part of what defines the (bit-exact) result
 DIVERGED_COST = 50.0       # mean cross-entropy this high means the logits are huge and wrong
 
@@ -46,6 +51,11 @@ def _workers_from_env() -> int:
 
 
 WORKERS = _workers_from_env()  # threads that train, shared by every Trainer in the process
+
+
+def padded_rows(n1: int) -> int:
+    """Hidden units computed: n1 rounded up to ROWS_MULTIPLE (the extra ones are exactly 0 throughout)."""
+    return n1 if n1 <= 1 else -(-n1 // ROWS_MULTIPLE) * ROWS_MULTIPLE
 
 
 # ---------------------------------------------------------------- threads and BLAS
@@ -109,66 +119,73 @@ class _Compute:
 class _Part:
     """A fixed slice of the training samples, its buffers, and the partial sums one pass over it gives.
 
-    XT: (k, m_p) standardised active pixels, one column per sample (the article's layout, which the
-    forward GEMM reads fastest); Y: (m_p,) labels; block: samples per block.
-    After `run`: dW1 (n1, k), db1 (n1, 1), dW2 (1, n1) summed over the slice; db2, cost_sum, correct."""
+    XT: (k + 1, m_p) standardised active pixels, one column per sample (the article's layout, which the
+    forward GEMM reads fastest), and a last row of ones so that the GEMMs apply b1 and give its gradient;
+    it is kept as one contiguous (k + 1, b) array per block. Y: (m_p,) labels; block: samples per block.
+    After `run`: dW1 (n1, k + 1) (the last column is db1), dW2 (1, n1) summed over the slice; db2,
+    cost_sum, correct."""
 
     def __init__(self, XT: np.ndarray, Y: np.ndarray, n1: int, block: int):
-        self.XT, self.Y, self.Y1, self.sign = XT, Y, Y > 0.5, 1 - 2 * Y
+        self.Y, self.Y1, self.sign = Y, Y > 0.5, 1 - 2 * Y
         m_p = len(Y)
         self.blocks = [(s, min(s + block, m_p)) for s in range(0, m_p, block)]
-        dtype, k = XT.dtype, XT.shape[0]
-        self.dW1 = np.empty((n1, k), dtype)
-        self._dW1_block = np.empty((n1, k), dtype)
-        self.db1 = np.empty((n1, 1), dtype)
+        self._Xb = [np.ascontiguousarray(XT[:, s:e]) for s, e in self.blocks]
+        dtype, k1 = XT.dtype, XT.shape[0]
+        self.dW1 = np.empty((n1, k1), dtype)
+        self._dW1_block = np.empty((n1, k1), dtype)
         self.dW2 = np.empty((1, n1), dtype)
         self._H = {b: np.empty((n1, b), dtype) for b in {e - s for s, e in self.blocks}}
-        self._z2 = {b: np.empty((1, b), dtype) for b in self._H}
+        self._z2 = np.empty((1, m_p), dtype)               # logits of the whole slice
+        self._dz2 = np.empty(m_p, dtype)                   # dZ2 of the whole slice
         self.db2 = self.cost_sum = 0.0
         self.correct = 0
 
-    def run(self, W1a, b1, W2, b2, m: int) -> None:
-        self.db1[...] = 0
+    def run(self, W1b, W2, b2, m: int) -> None:
+        """W1b: (n1, k + 1), W1 on the active pixels with b1 as last column."""
         self.dW2[...] = 0
-        self.db2 = self.cost_sum = 0.0
-        self.correct = 0
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught by its cost
             for i, (s, e) in enumerate(self.blocks):
-                self._block(s, e, W1a, b1, W2, b2, m, self.dW1 if i == 0 else self._dW1_block)
+                self._block(i, s, e, W1b, W2, b2, m, self.dW1 if i == 0 else self._dW1_block)
                 if i:
                     self.dW1 += self._dW1_block
+            z2 = self._z2[0]
+            self.cost_sum = _cost_sum(z2, self.sign)
+            self.correct = int(np.count_nonzero((z2 > 0) == self.Y1))
+            self.db2 = float(np.add.reduce(self._dz2, dtype=np.float64))
 
-    def _block(self, s, e, W1a, b1, W2, b2, m, dW1_out) -> None:
-        """Forward and backward for samples s..e; the gradient of W1 goes to dW1_out, the rest is added up."""
-        Xb = self.XT[:, s:e]                                # (k, b)
+    def _block(self, i, s, e, W1b, W2, b2, m, dW1_out) -> None:
+        """Forward and backward for samples s..e; the gradient of W1 goes to dW1_out, dW2 is added up."""
+        Xb = self._Xb[i]                                    # (k + 1, b)
         H = self._H[e - s]                                  # (n1, b): Z1, then A1, then relu', then dZ1
-        np.matmul(W1a, Xb, out=H)                           # Z1
-        H += b1
+        np.matmul(W1b, Xb, out=H)                           # Z1 = W1 X + b1
         np.maximum(H, 0, out=H)                             # A1
-        z2 = np.matmul(W2, H, out=self._z2[e - s])[0]      # (b,)
+        z2 = np.matmul(W2, H, out=self._z2[:, s:e])[0]     # (b,)
         z2 += b2[0, 0]
-        cost_sum, dz2 = _output_layer(z2, self.Y[s:e], self.sign[s:e], m)
-        self.cost_sum += cost_sum
-        self.correct += int(np.count_nonzero((z2 > 0) == self.Y1[s:e]))
+        dz2 = _dz2(z2, self.Y[s:e], m, out=self._dz2[s:e])
         self.dW2 += H @ dz2                                 # (n1,) into (1, n1)
-        self.db2 += float(np.add.reduce(dz2, dtype=np.float64))
         np.greater(H, 0, out=H)                             # relu'(Z1) as 1.0 / 0.0 (Z1 > 0 iff A1 > 0)
         H *= W2.T                                           # exact: W2[j] or 0
         H *= dz2                                            # dZ1 = W2.T dZ2 * relu'(Z1)
-        np.matmul(H, Xb.T, out=dW1_out)                     # (n1, k)
-        self.db1 += H.sum(axis=1, keepdims=True)
+        np.matmul(H, Xb.T, out=dW1_out)                     # (n1, k + 1): dW1 and db1
 
 
-def _output_layer(z2, y, sign, m: int) -> tuple[float, np.ndarray]:
-    """z2: (b,) logits, y: (b,) labels, sign = 1 - 2y -> (summed cross-entropy, dZ2 (b,)).
+def _dz2(z2, y, m: int, out) -> np.ndarray:
+    """z2: (b,) logits, y: (b,) labels -> dZ2 = (sigmoid(z2) - y) / m into out (b,).
 
-    Per sample log(1 + e^z) - y z = relu(sign z) + log(1 + e^-|z|): no exp of a positive number, so no
-    overflow; sigmoid(z) = 1 / (1 + e^-|z|) for z >= 0, else e^-|z| / (1 + e^-|z|), as network.sigmoid."""
+    sigmoid(z) = 1 / (1 + e^-|z|) for z >= 0, else e^-|z| / (1 + e^-|z|), as network.sigmoid: no exp of a
+    positive number, so no overflow."""
     e = np.exp(-np.abs(z2))                                 # (b,) in (0, 1]
-    q = 1 + e
-    cost = np.add.reduce(np.maximum(sign * z2, 0), dtype=np.float64) + np.add.reduce(np.log(q), dtype=np.float64)
-    a2 = np.where(z2 >= 0, 1, e) / q                        # sigmoid(z2)
-    return float(cost), (a2 - y) / m
+    np.divide(np.where(z2 >= 0, 1, e), 1 + e, out=out)      # sigmoid(z2)
+    out -= y
+    out /= m
+    return out
+
+
+def _cost_sum(z2, sign) -> float:
+    """Summed cross-entropy of logits z2 (b,), sign = 1 - 2y: per sample log(1 + e^z) - y z =
+    relu(sign z) + log(1 + e^-|z|), with no overflow."""
+    q = 1 + np.exp(-np.abs(z2))
+    return float(np.add.reduce(np.maximum(sign * z2, 0), dtype=np.float64) + np.add.reduce(np.log(q), dtype=np.float64))
 
 
 @dataclass
@@ -234,14 +251,23 @@ class Trainer:
         self.Y_test = data.y_test.astype(self.dtype)[None, :]                      # (1, m_test)
         self.m = len(self._Y)
         self.params = init_params(hyper.hidden, hyper.seed, dtype=self.dtype)
-        self._W1a = np.ascontiguousarray(self.params["W1"][:, self.active])        # (n1, k)
+        n1, n1p, k = hyper.hidden, padded_rows(hyper.hidden), len(self.active)
+        # the parameters trained, padded with zero units to n1p (see the module docstring):
+        # _W1a (n1p, k + 1) is W1 on the active pixels with b1 as its last column; params["b1"] and
+        # params["W2"] are views of their first n1 units, params["W1"] is synced from _W1a when read
+        self._W1a = np.zeros((n1p, k + 1), self.dtype)
+        self._W1a[:n1, :k] = self.params["W1"][:, self.active]
+        self._W1a[:n1, k:] = self.params["b1"]
+        self._W2 = np.zeros((1, n1p), self.dtype)
+        self._W2[:, :n1] = self.params["W2"]
+        self.params["b1"], self.params["W2"] = self._W1a[:n1, k:], self._W2[:, :n1]
         self.iteration = 0
         self.history = History()
         self.snapshots: list[Snapshot] = []
         self.stopped_reason: str | None = None
         self.train_seconds = 0.0
         self._parts = self._make_parts(X)
-        self._prev = {"W1a": self._W1a.copy(), **{k: self.params[k].copy() for k in ("b1", "W2", "b2")}}
+        self._prev = {k: v.copy() for k, v in self._trained().items()}
         if self.snapshot_every:
             self._snapshot()
 
@@ -298,32 +324,35 @@ class Trainer:
 
     def _make_parts(self, X: np.ndarray) -> list[_Part]:
         """X: (n0, m) -> PARTS slices of the active pixels in blocks; the cut depends on m, k and dtype only."""
-        n1, k = self._W1a.shape
-        max_block = max(64, BLOCK_BYTES // (max(k, 1) * self.dtype.itemsize))
+        n1, k1 = self._W1a.shape
+        max_block = max(64, BLOCK_BYTES // (k1 * self.dtype.itemsize))
         parts = []
         for idx in np.array_split(np.arange(self.m), PARTS):
             if len(idx):
                 s, e = int(idx[0]), int(idx[-1]) + 1
                 blocks = -(-(e - s) // max_block)                       # ceil, then blocks of equal size
-                XT = np.ascontiguousarray(X[self.active, s:e])          # (k, m_p)
+                XT = np.ones((k1, e - s), self.dtype)                   # (k + 1, m_p): last row ones
+                XT[:-1] = X[self.active, s:e]
                 parts.append(_Part(XT, self._Y[s:e], n1, -(-(e - s) // blocks)))
         return parts
 
+    def _trained(self) -> dict:
+        """The arrays the steps update in place (padded to n1p units)."""
+        return {"W1a": self._W1a, "W2": self._W2, "b2": self.params["b2"]}
+
     def _save_prev(self) -> None:
-        np.copyto(self._prev["W1a"], self._W1a)
-        for k in ("b1", "W2", "b2"):
-            np.copyto(self._prev[k], self.params[k])
+        for k, v in self._trained().items():
+            np.copyto(self._prev[k], v)
 
     def _gradients(self) -> tuple[float, int, dict]:
         """Cost, number right and gradients at the current parameters, the parts' sums added in order."""
         p = self.params
-        args = (self._W1a, p["b1"], p["W2"], p["b2"], self.m)
+        args = (self._W1a, self._W2, p["b2"], self.m)
         _Compute.map([lambda part=part: part.run(*args) for part in self._parts])
         first, rest = self._parts[0], self._parts[1:]
-        grads = {"W1a": first.dW1, "b1": first.db1, "W2": first.dW2}
+        grads = {"W1a": first.dW1, "W2": first.dW2}
         for part in rest:  # in place into the first part's sums; it rewrites them next step
             grads["W1a"] += part.dW1
-            grads["b1"] += part.db1
             grads["W2"] += part.dW2
         grads["b2"] = self.dtype.type(sum(part.db2 for part in self._parts))
         cost = sum(part.cost_sum for part in self._parts) / self.m
@@ -338,7 +367,7 @@ class Trainer:
             return
         self._save_prev()
         lr = self.dtype.type(self.learning_rate)
-        for name, param in (("W1a", self._W1a), ("b1", self.params["b1"]), ("W2", self.params["W2"])):
+        for name, param in (("W1a", self._W1a), ("W2", self._W2)):
             param -= np.multiply(grads[name], lr, out=grads[name])
         self.params["b2"] -= lr * grads["b2"]
         self.iteration += 1
@@ -352,9 +381,8 @@ class Trainer:
         """Stop, and go back to the parameters whose cost was last seen finite and sane."""
         failed_step = self.iteration + 1
         if self.iteration > 0:
-            self._W1a[...] = self._prev["W1a"]
-            for k in ("b1", "W2", "b2"):
-                self.params[k][...] = self._prev[k]
+            for k, v in self._trained().items():
+                v[...] = self._prev[k]
             self.iteration -= 1
             self.history.truncate(self.iteration)
         shown = "not a number" if math.isnan(cost) else f"{cost:.3g}"
@@ -366,7 +394,7 @@ class Trainer:
         self._evaluate()
 
     def _sync_W1(self) -> None:
-        self.params["W1"][:, self.active] = self._W1a
+        self.params["W1"][:, self.active] = self._W1a[:self.hyper.hidden, :-1]
 
     def _evaluate(self) -> None:
         p = self.params
