@@ -259,8 +259,10 @@ def start_training() -> None:
     """Train button: continue a compatible run, else start anew; reuse a shared result when one exists."""
     hyper = settings()
     run = get_run()
-    if run is None or run.status in ("uploaded", "diverged") or not run.compatible(hyper) or run.from_shared:
+    if run is None or run.status in ("uploaded", "diverged") or not run.compatible(hyper):
         run = None
+    elif run.trainer is None:
+        _attach_trainer(run)
     if run is None or (run.iteration == 0 and run.status == "ready"):
         source = _data_source()
         shared = shared_get(hyper, source) if source else None
@@ -288,6 +290,17 @@ def _adopt(hyper: Hyper, source: str, f: Finished) -> None:
     st.session_state["run"] = Run(hyper, source, None, "done", model, f.history, list(f.snapshots), from_shared=True)
 
 
+def _attach_trainer(run: Run) -> None:
+    """Give a shared result a trainer of its own, so that Step and more iterations continue from it."""
+    pair = app_data.pair(run.hyper.digits)
+    if pair is None or run.model is None:
+        return
+    every, most = snapshot_plan(run.hyper)
+    trainer = Trainer(pair, run.hyper, eval_every=eval_every(run.hyper), snapshot_every=every, max_snapshots=most)
+    trainer.restore(run.model.params, run.model.iteration, run.history, run.snapshots)
+    run.trainer = trainer
+
+
 def pause() -> None:
     """Stop live training after the iteration in flight, and wait for it so what is shown is final."""
     run = get_run()
@@ -301,6 +314,8 @@ def step(n: int) -> None:
     """Run exactly n more iterations now (also past the target), then stay paused."""
     hyper = settings()
     run = get_run()
+    if run is not None and run.trainer is None and run.status != "uploaded" and run.compatible(hyper):
+        _attach_trainer(run)
     if run is None or run.trainer is None or not run.compatible(hyper) or run.status == "diverged":
         run = new_run(hyper)
         if run is None:

@@ -290,6 +290,20 @@ class Trainer:
         self._sync_W1()
         return {k: v.copy() for k, v in self.params.items()}
 
+    def restore(self, params: dict, iteration: int, history: History, snapshots=()) -> None:
+        """Continue from a saved state of the same settings (e.g. a run shared by an identical one):
+        params W1 (n1, n0), b1 (n1, 1), W2 (1, n1), b2 (1, 1), the number of updates made and their history."""
+        n1, k = self.hyper.hidden, len(self.active)
+        self.params["W1"][...] = params["W1"]
+        self._W1a[:n1, :k] = params["W1"][:, self.active]
+        self._W1a[:n1, k:] = params["b1"]
+        self._W2[:, :n1] = params["W2"]
+        self.params["b2"][...] = params["b2"]
+        self.iteration = int(iteration)
+        self.history = History(**{name: list(values) for name, values in vars(history).items()})
+        self.snapshots = list(snapshots)
+        self._save_prev()
+
     def run(self, n: int | None = None, seconds: float | None = None, callback=None) -> int:
         """Advance by up to n iterations (default: to hyper.iterations), stopping early after
         `seconds` of wall time, on divergence, or when callback(trainer) returns False.

@@ -184,6 +184,12 @@ def test_identical_runs_are_shared_between_sessions():
     run = second.session_state["run"]
     assert run.from_shared and run.status == "done" and run.iteration == 35
     assert run.get_history().train_cost == first.session_state["run"].get_history().train_cost
+    # stepping on from a shared result continues it, exactly as the first session would have
+    second.button(key="b_step1").click().run()
+    first.button(key="b_step1").click().run()
+    a, b = first.session_state["run"], second.session_state["run"]
+    assert b.iteration == 36 and b.get_history().train_cost == a.get_history().train_cost
+    assert (a.trainer.current_params()["W1"] == b.trainer.current_params()["W1"]).all()
 
 
 def test_history_csv_has_every_iteration():
