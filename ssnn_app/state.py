@@ -186,6 +186,7 @@ class Run:
     # One script run at a time drives the trainer: with fast reruns an interrupted run may still be
     # finishing its chunk when the next one (e.g. after Pause) starts.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    fastest_iteration: float | None = None  # seconds, the best seen; sizes live-training chunks
 
     def compatible(self, hyper: Hyper) -> bool:
         """True when `hyper` differs from this run at most in learning rate and iterations."""
@@ -338,14 +339,28 @@ def reset() -> None:
 
 def advance(run: Run, seconds: float = CHUNK_SECONDS) -> None:
     """One chunk of live training (the Train page calls it between redraws). It never turns a paused
-    run back on: only start_training does; and it skips if another script run holds the trainer."""
+    run back on: only start_training does; and it skips if another script run holds the trainer.
+
+    A chunk is `seconds` of wall time, but never less work than `seconds` would buy on an idle
+    machine: when many sessions train at once, each redraws less often instead of spending the
+    cores on redraws (a redraw costs about as much as a few iterations)."""
     if not run.lock.acquire(blocking=False):
         return
     try:
-        if run.status == "running":
-            run.trainer.run(run.target - run.iteration, seconds=seconds,
-                            callback=lambda _t: run.status == "running")  # Pause stops it mid-chunk
-            _after_chunk(run)
+        if run.status != "running":
+            return
+        t, keep_going = run.trainer, (lambda _t: run.status == "running")  # Pause stops it mid-chunk
+        start, before = time.perf_counter(), t.iteration
+        if run.fastest_iteration:
+            t.run(min(run.target - t.iteration, max(1, int(0.6 * seconds / run.fastest_iteration))),
+                  callback=keep_going)
+        left = seconds - (time.perf_counter() - start)
+        if left > 0 and run.status == "running" and t.iteration < run.target and not t.diverged:
+            t.run(run.target - t.iteration, seconds=left, callback=keep_going)
+        if t.iteration > before:
+            per = (time.perf_counter() - start) / (t.iteration - before)
+            run.fastest_iteration = min(run.fastest_iteration or per, per)
+        _after_chunk(run)
     finally:
         run.lock.release()
 
