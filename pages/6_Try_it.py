@@ -102,7 +102,7 @@ def steps_ui(prepared) -> None:
     st.markdown("**Made MNIST-like, step by step**")
     names = [name for name, _ in prepared.steps]
     pngs = [widgets.digit_png(fig_tryit.thumbnail(img), scale=1) for _, img in prepared.steps]
-    st.image(pngs, caption=names, output_format="PNG")
+    st.image(pngs, caption=names, output_format="PNG", width=fig_tryit.THUMB)
 
 
 def exact_input_ui(prepared, view) -> None:

@@ -101,10 +101,15 @@ def predict_digit(params: dict, scaler, digits: tuple[int, int], pixels: np.ndar
 
 
 def thumbnail(img: np.ndarray, size: int = THUMB) -> np.ndarray:
-    """A 2-D uint8 image made about `size` px on its long side: small ones by pixel repetition (crisp),
-    large ones by area averaging (so a phone photo is not sent to the browser at full size)."""
+    """A 2-D uint8 image made about `size` px square: padded to a square with black (so a thin stroke
+    stays thin in a row of steps), then small ones enlarged by pixel repetition (crisp), large ones
+    shrunk by area averaging (so a phone photo is not sent to the browser at full size)."""
     img = np.asarray(img, dtype=np.uint8)
     h, w = img.shape
+    side = max(h, w)
+    square = np.zeros((side, side), dtype=np.uint8)
+    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = img
+    img, h, w = square, side, side
     if max(h, w) <= size:
         k = max(1, size // max(h, w))
         return np.kron(img, np.ones((k, k), dtype=np.uint8))

@@ -120,9 +120,12 @@ def test_thumbnail_is_crisp_and_bounded(shape):
     img = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
     t = fig_tryit.thumbnail(img)
     assert t.dtype == np.uint8 and max(t.shape) <= fig_tryit.THUMB
+    assert t.shape[0] == t.shape[1]                         # square: steps line up, thin strokes stay thin
     if max(shape) <= fig_tryit.THUMB:
-        k = t.shape[0] // shape[0]
-        np.testing.assert_array_equal(t[::k, ::k], img)   # pixel repetition, no blur
+        side = max(shape)
+        k = t.shape[0] // side
+        top, left = (side - shape[0]) // 2, (side - shape[1]) // 2
+        np.testing.assert_array_equal(t[::k, ::k][top:top + shape[0], left:left + shape[1]], img)  # no blur
 
 
 def test_percent_never_claims_certainty():
