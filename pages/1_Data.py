@@ -47,25 +47,22 @@ st.markdown(
 # ------------------------------------------------------------------ browse
 
 
-def _reset_page() -> None:
-    st.session_state.pop("data_page", None)
-
-
 def browse_ui() -> None:
     st.subheader("Browse the digits")
     c1, c2 = st.columns(2)
-    split = c1.radio("Split", SPLITS, horizontal=True, key="data_browse_split", on_change=_reset_page)
-    digit = c2.radio("Digit", digits, horizontal=True, key="data_browse_digit", on_change=_reset_page)
+    split = c1.radio("Split", SPLITS, horizontal=True, key="data_browse_split")
+    digit = c2.radio("Digit", digits, horizontal=True, key="data_browse_digit")
+    page_key = f"data_page_{split}_{digit}"  # a new set of digits starts at its own page 1
     x, y = rows[split]
     idx = fig_data.class_indices(y, digits.index(digit))
     pages = fig_data.page_count(len(idx), PER_PAGE)
-    shown = idx[list(fig_data.page_slice(len(idx), st.session_state.get("data_page", 1), PER_PAGE))]
+    shown = idx[list(fig_data.page_slice(len(idx), st.session_state.get(page_key, 1), PER_PAGE))]
     st.caption(f"{len(idx):,} {split} images of {digit} · {pages} pages of {PER_PAGE} · "
                f"showing {split} #{shown[0]}…#{shown[-1]}" if len(shown) else "no images")
     if len(shown):
         st.image([widgets.digit_png(fig_data.pixel_grid(x[i]), 3) for i in shown],
                  caption=[f"#{i}" for i in shown], width=84, output_format="PNG")
-    st.pagination(pages, key="data_page", max_visible_pages=9)
+    st.pagination(pages, key=page_key, max_visible_pages=9)
 
 
 browse_ui()

@@ -59,12 +59,12 @@ def test_data_page_browses_and_shows_pixels(pair, monkeypatch):
     assert grid_indices(at) == list(zeros[:40])
     assert "167 of the 784 pixels are blank in every training image" in texts(at)
 
-    at.pagination(key="data_page").set_value(3).run()
+    at.pagination(key="data_page_train_0").set_value(3).run()
     assert grid_indices(at) == list(zeros[80:120])
     at.radio(key="data_browse_split").set_value("test").run()
     at.radio(key="data_browse_digit").set_value(1).run()
     assert not at.exception
-    assert at.pagination(key="data_page").value == 1          # a new class starts at page 1
+    assert at.pagination(key="data_page_test_1").value == 1   # a new class starts at page 1
     assert grid_indices(at) == list(ones_test[:40])
 
     at.radio(key="data_split").set_value("test").run()

@@ -478,10 +478,6 @@ def test_data_page_browse(page, app_url):
     assert not page.js_errors, page.js_errors
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "page problem: changing Split or Digit under 'Browse the digits' shows page 1 of the new set, but the "
-    "st.pagination control keeps the old page highlighted (its `on_change` pops the widget's key, which does "
-    "not reset the widget in the browser); Next then jumps to old page + 1"))
 def test_data_page_pagination_follows_a_new_digit(page, app_url):
     goto(page, f"{app_url}/Data")
     main = page.locator(MAIN)
