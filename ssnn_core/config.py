@@ -92,7 +92,7 @@ class Hyper:
     hidden: int = 10                  # n1, the article's default
     learning_rate: float = 0.5        # the article's alpha
     iterations: int = 500             # the article's iteration_count
-    seed: int = 561                   # the article's np.random.seed(561)
+    seed: int = 561                   # the article seeds NumPy's global generator with 561
     dtype: str = "float32"            # float32 is ~2x faster and gives the same mistakes
     scaling: str = "safe"             # "seed" = the article's std + 1e-9 (see scaling.py)
 

@@ -18,7 +18,7 @@ INIT_SCALE = 0.01  # the article's `randn(...) * 0.01`
 
 def init_params(n1: int, seed: int, n0: int = N0, dtype=np.float32) -> dict:
     """The article's initialisation: randn(n1, n0) then randn(1, n1) from one seeded stream, times 0.01."""
-    rng = np.random.RandomState(seed)  # the legacy generator reproduces np.random.seed(561) exactly
+    rng = np.random.RandomState(seed)  # the legacy generator reproduces the article's global seeding exactly
     W1 = rng.randn(n1, n0) * INIT_SCALE                  # (n1, n0)
     W2 = rng.randn(1, n1) * INIT_SCALE                   # (1, n1)
     params = {"W1": W1, "b1": np.zeros((n1, 1)), "W2": W2, "b2": np.zeros((1, 1))}

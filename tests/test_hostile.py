@@ -67,7 +67,7 @@ pytestmark = pytest.mark.mnist
 
 def npy(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=True)
+    np.save(buf, array)  # np.save pickles object arrays by default
     return buf.getvalue()
 
 
