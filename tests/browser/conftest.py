@@ -117,21 +117,16 @@ def goto(page, url: str, timeout: float = TIMEOUT_MS) -> None:
     wait_ready(page, timeout)
 
 
-# The observer also reads each change's old value: a short rerun whose two changes (to `running`, back to
-# `notRunning`) land before the callback runs is still seen, instead of being waited for until the timeout.
 _WATCH = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  window.__ssnnRan = false;
+  window.__ssnnLeftIdle = false;
   if (window.__ssnnObs) window.__ssnnObs.disconnect();
-  window.__ssnnObs = new MutationObserver(records => {
-    for (const r of records)
-      if (r.oldValue !== 'notRunning' || app.getAttribute('data-test-script-state') !== 'notRunning')
-        window.__ssnnRan = true;
+  window.__ssnnObs = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__ssnnLeftIdle = true;
   });
-  window.__ssnnObs.observe(app, {attributes: true, attributeOldValue: true,
-                                 attributeFilter: ['data-test-script-state']});
+  window.__ssnnObs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
-_BACK_IDLE = """() => window.__ssnnRan &&
+_BACK_IDLE = """() => window.__ssnnLeftIdle &&
   document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
 
 
