@@ -7,13 +7,15 @@ One browser, one context (= one Streamlit session) per simulated student, driven
 Playwright's async API. Each session opens the Train page with the settings in the URL, presses
 "▶ Train" and waits for the final result (the "Test error rate" metric). Reported per phase: time to
 result per session, errors (exceptions drawn on the page, timeouts), the server's resident memory
-(before / peak / after, sampled every 50 ms) and the CPU time the server used (user + system).
+(before / peak / after, sampled every 50 ms) and the CPU time the server used (user + system), the
+server counting with the training process it starts (ssnn_app/trainproc.py).
 
 Phases (in this order, each optional with --phases):
   one       one session trains: the CPU cost of a single training (after a warm-up page load)
   same      N sessions, the settings `one` just trained: classroom mode hands every session the
             finished run (training is deterministic, see ssnn_app/state.py shared_get/shared_put)
-  cold      N sessions, identical settings nobody has trained yet, all pressing Train together
+  cold      N sessions, identical settings nobody has trained yet, all pressing Train together: the
+            first one trains, the others follow that run live (ssnn_app/state.py training_get)
   distinct  N sessions, a different seed each: nothing to share, N trainings
 Prints a table and, last, one JSON line. Every wait has a timeout; a server it started is always stopped.
 """
@@ -50,6 +52,7 @@ METRIC = '[data-testid="stMetric"]'
 RESULT_LABEL = "Test error rate"
 TRAIN_BUTTON = "▶ Train"
 SHARED_NOTE = "result shared by an identical earlier run"
+FOLLOW_NOTE = "watch this run"   # the status line of a run several sessions follow
 STATUS_JS = """() => {
   for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]'))
     if (/Iteration \\d+ \\/ \\d+/.test(el.innerText)) return el.innerText;
@@ -158,7 +161,8 @@ def find_server_pid(url: str) -> int | None:
 
 
 class Sampler(threading.Thread):
-    """Samples the server's RSS every `every` seconds; `peak` since start or the last `mark()`."""
+    """Samples the server's RSS every `every` seconds; `peak` since start or the last `mark()`.
+    The server's own processes count together: Streamlit and the training process it starts."""
 
     def __init__(self, pid: int, every: float = 0.05):
         super().__init__(daemon=True)
@@ -167,25 +171,46 @@ class Sampler(threading.Thread):
         self.proc = psutil.Process(pid)
         self.every = every
         self._halt = threading.Event()
-        self.rss = self.proc.memory_info().rss
+        self.rss = self._rss()
         self.peak = self.peak_since_mark = self.rss
+
+    def _tree(self) -> list:
+        try:
+            return [self.proc, *self.proc.children(recursive=True)]
+        except Exception:  # the server is gone
+            return []
+
+    def _rss(self) -> int:
+        total = 0
+        for p in self._tree():
+            try:
+                total += p.memory_info().rss
+            except Exception:  # a process that just ended
+                pass
+        return total
 
     def run(self) -> None:
         while not self._halt.wait(self.every):
-            try:
-                self.rss = self.proc.memory_info().rss
-            except Exception:  # the process is gone
+            if not self.proc.is_running():
                 return
+            self.rss = self._rss()
             self.peak = max(self.peak, self.rss)
             self.peak_since_mark = max(self.peak_since_mark, self.rss)
 
     def mark(self) -> None:
-        self.rss = self.proc.memory_info().rss
+        self.rss = self._rss()
         self.peak_since_mark = self.rss
 
     def cpu(self) -> float:
-        t = self.proc.cpu_times()
-        return t.user + t.system
+        """User + system CPU seconds of the server and its training process so far."""
+        total = 0.0
+        for p in self._tree():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except Exception:  # a process that just ended
+                pass
+        return total
 
     def stop(self) -> None:
         self._halt.set()
@@ -202,6 +227,7 @@ class Session:
     load_s: float | None = None        # goto -> page idle
     result_s: float | None = None      # Train click -> "Test error rate" shown and the script idle
     shared: bool = False               # the result came from classroom sharing
+    followed: bool = False             # the session watched a run other sessions watched too
     final: str = ""                    # the status line at the end
     error: str | None = None
     js_errors: list = field(default_factory=list)
@@ -232,6 +258,7 @@ async def train_session(browser, url: str, query: str, name: str, timeout_s: flo
         stage = "read"
         s.final = " ".join((await page.evaluate(STATUS_JS)).split())
         s.shared = SHARED_NOTE in s.final
+        s.followed = FOLLOW_NOTE in s.final
         n_exc = await page.locator(EXCEPTION).count()
         if n_exc:
             s.error = "exception on page: " + " ".join((await page.locator(EXCEPTION).first.inner_text()).split())[:300]
@@ -278,6 +305,7 @@ class Phase:
         t = self.times()
         return {"phase": self.name, "sessions": len(self.sessions), "ok": self.ok,
                 "shared": sum(s.shared for s in self.sessions),
+                "followed": sum(s.followed for s in self.sessions),
                 "result_s_min": round(min(t), 2) if t else None,
                 "result_s_median": round(statistics.median(t), 2) if t else None,
                 "result_s_max": round(max(t), 2) if t else None,
@@ -369,13 +397,13 @@ def format_report(r: dict) -> str:
     if "rss_before_mb" in r:
         lines.append(f"server RSS: before {r['rss_before_mb']} MB · peak {r['rss_peak_mb']} MB · "
                      f"after {r['rss_after_mb']} MB")
-    head = (f"{'phase':<9} {'sess':>4} {'ok':>3} {'shared':>6} {'result s min/med/max':>22} "
+    head = (f"{'phase':<9} {'sess':>4} {'ok':>3} {'shared':>6} {'follow':>6} {'result s min/med/max':>22} "
             f"{'server CPU s':>12} {'x one':>6} {'RSS peak MB':>11} {'wall s':>7}")
     lines += [head, "-" * len(head)]
     for p in r["phases"]:
         t = ("/".join(f"{p[k]:.1f}" for k in ("result_s_min", "result_s_median", "result_s_max"))
              if p["result_s_min"] is not None else "-")
-        lines.append(f"{p['phase']:<9} {p['sessions']:>4} {p['ok']:>3} {p['shared']:>6} {t:>22} "
+        lines.append(f"{p['phase']:<9} {p['sessions']:>4} {p['ok']:>3} {p['shared']:>6} {p['followed']:>6} {t:>22} "
                      f"{p['server_cpu_s']:>12.2f} {p.get('cpu_vs_one_training', float('nan')):>6.2f} "
                      f"{p['rss_peak_mb']:>11.1f} {p['wall_s']:>7.1f}")
     for p in r["phases"]:

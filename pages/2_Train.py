@@ -4,6 +4,7 @@ import streamlit as st
 
 from ssnn_app import data as app_data
 from ssnn_app import fig_train, state, widgets
+from ssnn_core.trainer import History
 
 state.setup_page("Train", "🏋️")
 st.title("Train the network")
@@ -39,10 +40,13 @@ def status_line(run, box) -> None:
     if run is None:
         box.caption("Not trained yet.")
         return
-    t = run.trainer
-    per = (t.train_seconds / max(1, t.iteration) * 1000) if t is not None and t.iteration else None
+    per = run.ms_per_iteration()
     timing = f" · {per:.1f} ms per iteration" if per else ""
     shared = " · result shared by an identical earlier run (training is deterministic)" if run.from_shared else ""
+    if run.others_watching:
+        n = run.others_watching
+        shared += (f" · {n} other session{'s' if n > 1 else ''} watch{'' if n > 1 else 'es'} this run: "
+                   "identical settings are trained once")
     box.markdown(f"**Iteration {run.iteration} / {run.target}** · {run.status} · "
                  f"learning rate {run.current_lr():g}{timing}{shared}")
 
@@ -54,17 +58,19 @@ log_y = st.toggle("Log-scale cost", value=True, key="w_log")
 
 @st.fragment(run_every=state.REDRAW_SECONDS if run is not None and run.status == "running" else None)
 def live_panel() -> None:
-    """Trains one chunk per tick and redraws; the chart keeps its key so the browser updates it in place."""
+    """Redraws, ~3 times a second, what the training process has done so far: a light SVG chart while
+    it runs, the interactive Plotly chart once it stops."""
     run = state.get_run()
-    if run is not None and run.status == "running":
-        state.advance(run)
     status_line(run, st)
-    h = run.get_history() if run else None
-    if h is not None and h.iteration:
-        st.plotly_chart(fig_train.cost_figure(h, log_y, run.target), key="cost_chart")
-    else:
-        st.caption("The cost chart appears here once training starts.")
+    h = run.history_now() if run else None
     running = run is not None and run.status == "running"
+    if running or h is None or not h.iteration:  # light enough to redraw ~3 times a second
+        target = run.target if run is not None else hyper.iterations
+        st.markdown(fig_train.live_svg(h if h is not None else History(), log_y, target), unsafe_allow_html=True)
+    else:  # stopped: the interactive chart (hover, zoom)
+        st.plotly_chart(fig_train.cost_figure(h, log_y, run.target), key="cost_chart")
+    if h is None or not h.iteration:
+        st.caption("The cost curve is drawn here, live, once training starts.")
     if st.session_state.get("_live") and not running:
         st.session_state["_live"] = False
         st.rerun()  # the whole page: results, buttons, and no more ticks
@@ -75,6 +81,8 @@ live_panel()
 
 if run is not None and run.status == "diverged":
     st.error(run.trainer.stopped_reason)
+if run is not None and run.failure:
+    st.error(f"{run.failure}. The model is kept as it was after iteration {run.iteration}.")
 
 view = state.current() if run is not None and run.iteration > 0 else None
 if view is not None and view.evaluation is not None and run.status in ("done", "paused", "diverged", "uploaded"):

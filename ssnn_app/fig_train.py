@@ -54,3 +54,82 @@ def confusion_figure(confusion: np.ndarray, digits: tuple[int, int]) -> go.Figur
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
+
+
+# ------------------------------------------------------------------ the live chart
+
+LIVE_W, LIVE_H = 900, 330                      # SVG user units; the image scales to the page width
+LIVE_BOX = (62, 40, 838, 290)                  # plot area: left, top, right, bottom
+LIVE_MAX_POINTS = 400                          # train-cost points drawn (evenly thinned beyond this)
+
+
+def _ticks_linear(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / n
+    mag = 10 ** np.floor(np.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = np.ceil(lo / step) * step
+    return [float(v) for v in np.arange(first, hi + step * 1e-9, step)]
+
+
+def live_svg(h: History, log_y: bool, target: int) -> str:
+    """The cost chart while a run trains, as an inline SVG: same series and colours as `cost_figure`
+    (train cost, test cost, test accuracy on the right axis), cheap to build and to draw, so it can be
+    redrawn several times a second. (A Plotly chart whose data changes is mounted anew by the browser
+    on every redraw, ~0.2 s of CPU each on a small machine.)"""
+    left, top, right, bottom = LIVE_BOX
+    x_max = max(target, h.iteration[-1] if h.iteration else 1, 1)
+    costs = [c for c in list(h.train_cost) + list(h.test_cost) if np.isfinite(c) and (c > 0 or not log_y)]
+    if log_y:
+        lo = np.floor(np.log10(min(costs))) if costs else -3.0
+        hi = np.ceil(np.log10(max(costs))) if costs else 0.0
+        hi = max(hi, lo + 1)
+        fy = np.log10
+        y_ticks = [(float(10.0 ** e), f"{10.0 ** e:g}") for e in np.arange(lo, hi + 1)]
+    else:
+        lo, hi = 0.0, (max(costs) * 1.05 if costs else 1.0)
+        fy = float
+        y_ticks = [(v, f"{v:g}") for v in _ticks_linear(lo, hi)]
+
+    def px(it) -> float:
+        return left + (right - left) * it / x_max
+
+    def py(c) -> float:
+        v = fy(c) if (c > 0 or not log_y) else lo
+        return bottom - (bottom - top) * (min(max(v, lo), hi) - lo) / (hi - lo)
+
+    def pa(a) -> float:  # accuracy 0..1 on the right axis
+        return bottom - (bottom - top) * a
+
+    def line(points, colour, extra="") -> str:
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        return f'<polyline fill="none" stroke="{colour}" stroke-width="2" {extra} points="{pts}"/>' if pts else ""
+
+    its, cost = list(h.iteration), list(h.train_cost)
+    keep = range(0, len(its), max(1, -(-len(its) // LIVE_MAX_POINTS)))
+    train = [(px(its[i]), py(cost[i])) for i in keep if np.isfinite(cost[i])]
+    if its and np.isfinite(cost[-1]):
+        train.append((px(its[-1]), py(cost[-1])))
+    test = [(px(i), py(c)) for i, c in zip(h.eval_iteration, h.test_cost) if np.isfinite(c)]
+    acc = [(px(i), pa(a)) for i, a in zip(h.eval_iteration, h.test_accuracy)]
+    grid = "".join(f'<line x1="{left}" x2="{right}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e5e5e5"/>'
+                   f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{label}</text>'
+                   for v, label in y_ticks)
+    grid += "".join(f'<text x="{right + 6}" y="{pa(a / 100) + 4:.1f}">{a}</text>' for a in range(0, 101, 20))
+    grid += "".join(f'<line x1="{px(v):.1f}" x2="{px(v):.1f}" y1="{top}" y2="{bottom}" stroke="#f0f0f0"/>'
+                    f'<text x="{px(v):.1f}" y="{bottom + 16}" text-anchor="middle">{int(v)}</text>'
+                    for v in _ticks_linear(0, x_max) if v == int(v))
+    legend = "".join(f'<line x1="{x}" x2="{x + 24}" y1="16" y2="16" stroke="{c}" stroke-width="2" {d}/>'
+                     f'<text x="{x + 30}" y="20">{name}</text>'
+                     for x, c, d, name in ((left, TRAIN_COLOUR, "", "train cost"),
+                                           (left + 150, TEST_COLOUR, 'stroke-dasharray="4 3"', "test cost"),
+                                           (left + 290, ACC_COLOUR, "", "test accuracy % (right axis)")))
+    dashed = 'stroke-dasharray="4 3"'
+    return (f'<svg viewBox="0 0 {LIVE_W} {LIVE_H}" width="100%" xmlns="http://www.w3.org/2000/svg" '
+            f'role="img" aria-label="cost chart, live" data-testid="ssnnLiveChart" data-points="{len(its)}" '
+            f'style="font: 12px sans-serif; fill: #444">'
+            f'{grid}<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" '
+            f'stroke="#bbb"/>{line(acc, ACC_COLOUR)}{line(test, TEST_COLOUR, dashed)}'
+            f'{line(train, TRAIN_COLOUR)}{legend}'
+            f'<text x="{(left + right) / 2}" y="{LIVE_H - 4}" text-anchor="middle">iteration</text></svg>')

@@ -13,8 +13,8 @@ def train_here() -> None:
     with st.spinner("Training the network..."):
         state.start_training()
         run = state.get_run()
-        while run is not None and run.status == "running":
-            state.advance(run)
+        if run is not None:
+            state.wait_until_stopped(run)
     if run is None:
         st.error(f"No MNIST data to train on: {app_data.missing_reason()}")
         return

@@ -10,7 +10,9 @@ import io
 import math
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,9 +20,11 @@ import streamlit as st
 
 from ssnn_core import ConfigError, Hyper, Model, ModelFileError, Trainer, evaluate, load_model
 from ssnn_core.model_io import MAX_MODEL_BYTES, to_bytes
+from ssnn_core.scaling import Standardiser
 from ssnn_core.trainer import History
 
 from . import data as app_data
+from . import trainproc
 
 UI_ITERATIONS = (1, 5000)
 UI_HIDDEN = (10, 300)
@@ -28,8 +32,8 @@ UI_LR = (0.001, 10.0)
 SNAPSHOT_BUDGET = 16 * 2**20     # bytes of W1 copies kept per run for the replay
 MAX_FINISHED = 6                 # runs kept for "compare runs"
 SHARED_RESULTS = 32              # finished runs shared across sessions (classroom mode)
-CHUNK_SECONDS = 0.2              # training time per redraw of the live chart
 REDRAW_SECONDS = 0.3             # the live chart redraws about 3 times a second
+STOP_TIMEOUT = 60.0              # seconds to wait for the training process to hand a run back
 
 
 # ------------------------------------------------------------------ settings and URL
@@ -82,9 +86,8 @@ def setup_page(title: str, icon: str) -> None:
         ss["url_problems"] = problems
     for problem in ss.pop("url_problems", []):
         st.warning(problem)
-    run = ss.get("run")
-    if title != "Train" and run is not None and run.status == "running":
-        run.status = "paused"  # live training only advances on the Train page; Train resumes it
+    trainproc.engine().warm()  # the training process, started before the first Train
+    note_finished()
     sync_url()
     if title != "Train":  # the Train page has its own live status line
         _sidebar_status()
@@ -97,11 +100,16 @@ def settings() -> Hyper:
 def set_settings(hyper: Hyper) -> None:
     st.session_state["hyper"] = hyper
     run = st.session_state.get("run")
-    if run is not None and run.trainer is not None:
-        if hyper.learning_rate != run.trainer.learning_rate and run.compatible(hyper):
-            run.trainer.set_learning_rate(hyper.learning_rate)
-        if run.compatible(hyper):
-            run.set_target(hyper.iterations)
+    if run is not None and run.trainer is not None and run.compatible(hyper):
+        if hyper.learning_rate != run.trainer.learning_rate or hyper.iterations != run.target:
+            run = _own(run)  # a run others watch too goes on for them as it was
+            with run.lock:
+                if hyper.learning_rate != run.trainer.learning_rate:
+                    run.trainer.set_learning_rate(hyper.learning_rate)
+                run.set_target(hyper.iterations)
+                if run.remote:
+                    trainproc.engine().set(run.id, run.trainer.learning_rate, run.target)
+            _launch(run)  # a copy of a running run trains on (no-op otherwise)
     sync_url()
 
 
@@ -127,6 +135,14 @@ def _sidebar_status() -> None:
 
 
 # ------------------------------------------------------------------ runs
+#
+# Training runs in a process beside the server (ssnn_app/trainproc.py), not in the browser's redraw
+# ticks: the Train page's live panel only redraws what has been trained so far. So a run trains at
+# full speed however slowly a browser redraws, keeps training while its learner looks at other pages,
+# and several sessions can watch one run: when a class presses Train with the same settings at the
+# same moment, the first one trains and the others follow it (training is deterministic, so they get
+# the very result they would have computed). A session that changes a run others are watching
+# (Pause, Step, a new learning rate or target) first gets a copy of its own (`_own`).
 
 
 @dataclass
@@ -140,29 +156,83 @@ class Finished:
     train_seconds: float
 
 
+@dataclass
+class _Store:
+    finished: OrderedDict          # (repr(hyper), source) -> Finished, least recently used first
+    training: dict                 # (repr(hyper), source) -> Run: plain runs in progress others may join
+    lock: threading.Lock
+
+
 @st.cache_resource
-def _shared() -> tuple[OrderedDict, threading.Lock]:
-    """Results of finished runs, by settings: training is deterministic, so a class that trains
-    the same network gets it once (classroom mode)."""
-    return OrderedDict(), threading.Lock()
+def _shared() -> _Store:
+    """What the sessions of this server share: finished runs and plain runs in progress, by settings
+    (classroom mode: a class that trains the same network pays for one training)."""
+    return _Store(OrderedDict(), {}, threading.Lock())
+
+
+def _key(hyper: Hyper, source: str) -> tuple:
+    return (repr(hyper), source)
 
 
 def shared_get(hyper: Hyper, source: str) -> Finished | None:
-    store, lock = _shared()
-    with lock:
-        key = (repr(hyper), source)
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
+    store = _shared()
+    with store.lock:
+        key = _key(hyper, source)
+        if key in store.finished:
+            store.finished.move_to_end(key)
+            return store.finished[key]
     return None
 
 
-def shared_put(hyper: Hyper, source: str, finished: Finished) -> None:
-    store, lock = _shared()
-    with lock:
-        store[(repr(hyper), source)] = finished
-        while len(store) > SHARED_RESULTS:
-            store.popitem(last=False)
+def shared_put(store: _Store, hyper: Hyper, source: str, finished: Finished) -> None:
+    with store.lock:
+        store.finished[_key(hyper, source)] = finished
+        while len(store.finished) > SHARED_RESULTS:
+            store.finished.popitem(last=False)
+
+
+def training_get(hyper: Hyper, source: str) -> Run | None:
+    """A plain run of these settings that another session is training right now, to follow."""
+    store = _shared()
+    with store.lock:
+        run = store.training.get(_key(hyper, source))
+    return run if run is not None and run.status == "running" else None
+
+
+def _unregister(run: Run) -> None:
+    """`run` can no longer be joined (it was paused, changed, or it ended)."""
+    store = run.store
+    if store is None:
+        return
+    with store.lock:
+        key = _key(run.hyper, run.source)
+        if store.training.get(key) is run:
+            del store.training[key]
+
+
+class _Token:
+    """One per browser session; a run holds its watchers' tokens weakly, so a closed session stops counting."""
+
+
+def _token() -> _Token:
+    ss = st.session_state
+    token = ss.get("_token")
+    if token is None:
+        token = ss["_token"] = _Token()
+    return token
+
+
+def _set_run(run: Run | None) -> None:
+    """Make `run` this session's run (None: no run)."""
+    ss = st.session_state
+    old, token = ss.get("run"), _token()
+    if old is not None and old is not run:
+        old.watchers.discard(token)
+    if run is None:
+        ss.pop("run", None)
+    else:
+        run.watchers.add(token)
+        ss["run"] = run
 
 
 _run_ids = iter(range(1, 10**9))
@@ -183,10 +253,69 @@ class Run:
     lr_changed: bool = False
     id: int = field(default_factory=lambda: next(_run_ids))
     started: float = field(default_factory=time.perf_counter)
-    # One script run at a time drives the trainer: with fast reruns an interrupted run may still be
-    # finishing its chunk when the next one (e.g. after Pause) starts.
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    fastest_iteration: float | None = None  # seconds, the best seen; sizes live-training chunks
+    pair: object | None = field(default=None, repr=False, compare=False)   # the PairData it trains on
+    # While the training process has the run (`remote`), `trainer` is the state it started from and
+    # `live` the history as it grows; `hold()` takes the run back (after the iteration in flight),
+    # for whoever reads or changes the trainer, and hands it on again afterwards if still running.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    remote: bool = False
+    live: History | None = field(default=None, repr=False, compare=False)
+    live_iteration: int = 0
+    live_seconds: float = 0.0
+    idle: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    watchers: weakref.WeakSet = field(default_factory=weakref.WeakSet, repr=False, compare=False)
+    store: _Store | None = field(default=None, repr=False, compare=False)
+    failure: str | None = None        # why training stopped, if it failed
+
+    @contextmanager
+    def hold(self):
+        """Exclusive, consistent access to the trainer: if the training process has the run, it stops
+        after the iteration in flight and sends the state back; it carries on afterwards if the run
+        is still running."""
+        with self.lock:
+            resume = self.remote
+            if self.remote:
+                trainproc.engine().stop(self.id)
+                if not self.idle.wait(STOP_TIMEOUT):
+                    self.on_stopped("failed", {"message": f"the training process did not answer in "
+                                                          f"{STOP_TIMEOUT:.0f} s"})
+            try:
+                yield
+            finally:
+                if resume and self.status == "running":
+                    _launch(self)
+
+    def on_progress(self, iteration: int, steps: dict, evals: dict, seconds: float) -> None:
+        """From the training process (listener thread): more steps done."""
+        live = self.live
+        if live is None:
+            return
+        for name, values in steps.items():
+            getattr(live, name).extend(values)
+        for name, values in evals.items():
+            getattr(live, name).extend(values)
+        self.live_iteration, self.live_seconds = iteration, seconds
+        if not self.watchers and self.status == "running":  # every session that watched it has gone
+            self.status = "paused"
+            _unregister(self)
+            trainproc.engine().stop(self.id)
+
+    def on_stopped(self, why: str, state: dict) -> None:
+        """From the training process (listener thread): it stopped the run and sent its state."""
+        if why == "failed":
+            self.failure = f"training stopped unexpectedly: {state['message']}"
+            self.status = "paused"
+            _unregister(self)
+        else:
+            trainproc.apply_state(self.trainer, state)
+            if why == "done":
+                self.status = "done"
+                _finish(self)
+            elif why == "diverged":
+                self.status = "diverged"
+                _unregister(self)
+        self.remote, self.live = False, None
+        self.idle.set()
 
     def compatible(self, hyper: Hyper) -> bool:
         """True when `hyper` differs from this run at most in learning rate and iterations."""
@@ -195,6 +324,8 @@ class Run:
 
     @property
     def iteration(self) -> int:
+        if self.remote:
+            return self.live_iteration
         if self.trainer is not None:
             return self.trainer.iteration
         return self.model.iteration if self.model else 0
@@ -224,8 +355,25 @@ class Run:
     def get_history(self) -> History | None:
         return self.trainer.history if self.trainer is not None else self.history
 
+    def history_now(self) -> History | None:
+        """A consistent copy of the history so far, taken without stopping the training."""
+        h = self.live if self.remote else None
+        h = h if h is not None else self.get_history()
+        return None if h is None else h.copy()
+
+    def ms_per_iteration(self) -> float | None:
+        t = self.trainer
+        if t is None:
+            return None
+        its, secs = (self.live_iteration, self.live_seconds) if self.remote else (t.iteration, t.train_seconds)
+        return 1000 * secs / its if its else None
+
     def get_snapshots(self) -> list:
         return self.trainer.snapshots if self.trainer is not None else self.snapshots
+
+    @property
+    def others_watching(self) -> int:
+        return max(0, len(self.watchers) - 1)
 
 
 def snapshot_plan(hyper: Hyper) -> tuple[int, int]:
@@ -239,16 +387,43 @@ def eval_every(hyper: Hyper) -> int:
     return max(1, hyper.iterations // 100)
 
 
-def new_run(hyper: Hyper) -> Run | None:
-    """A fresh run from the current settings (parameters at their initial values)."""
+_scalers: OrderedDict = OrderedDict()   # (id(pair), scaling) -> (Standardiser, pair): fitted once per pair
+_scalers_lock = threading.Lock()
+
+
+def _scaler(pair, scaling: str) -> Standardiser:
+    key = (id(pair), scaling)
+    with _scalers_lock:
+        if key in _scalers:
+            _scalers.move_to_end(key)
+            return _scalers[key][0]
+    scaler = Standardiser.fit(pair.x_train, scaling)
+    with _scalers_lock:
+        _scalers[key] = (scaler, pair)  # the pair is held so that its id is not reused meanwhile
+        while len(_scalers) > 8:
+            _scalers.popitem(last=False)
+    return scaler
+
+
+def _new_trainer(hyper: Hyper) -> Trainer | None:
+    """A run's state at its initial parameters (the training set is standardised only if it trains here)."""
     pair = app_data.pair(hyper.digits)
     if pair is None:
         return None
     every, most = snapshot_plan(hyper)
-    trainer = Trainer(pair, hyper, eval_every=eval_every(hyper), snapshot_every=every, max_snapshots=most)
+    return Trainer(pair, hyper, eval_every=eval_every(hyper), snapshot_every=every, max_snapshots=most,
+                   scaler=_scaler(pair, hyper.scaling))
+
+
+def new_run(hyper: Hyper) -> Run | None:
+    """A fresh run from the current settings (parameters at their initial values)."""
+    trainer = _new_trainer(hyper)
+    if trainer is None:
+        return None
     trainer.evaluate_now()
-    run = Run(hyper, pair.source, trainer)
-    st.session_state["run"] = run
+    pair = app_data.pair(hyper.digits)
+    run = Run(hyper, pair.source, trainer, pair=pair)
+    _set_run(run)
     return run
 
 
@@ -257,21 +432,49 @@ def get_run() -> Run | None:
 
 
 def start_training() -> None:
-    """Train button: continue a compatible run, else start anew; reuse a shared result when one exists."""
+    """Train button: continue a compatible run, else start anew; reuse a shared result when one exists,
+    or follow an identical run another session is training (claimed before its trainer is even built,
+    so a class pressing Train together trains once)."""
     hyper = settings()
     run = get_run()
     if run is None or run.status in ("uploaded", "diverged") or not run.compatible(hyper):
         run = None
     elif run.trainer is None:
         _attach_trainer(run)
-    if run is None or (run.iteration == 0 and run.status == "ready"):
-        source = _data_source()
-        shared = shared_get(hyper, source) if source else None
-        if shared is not None:
-            _adopt(hyper, source, shared)
+    fresh = run is None or (run.iteration == 0 and run.status == "ready")
+    store = _shared()
+    if fresh:
+        pair = app_data.pair(hyper.digits)
+        if pair is None:
             return
-        run = new_run(hyper)
-        if run is None:
+        key = _key(hyper, pair.source)
+        with store.lock:
+            shared = store.finished.get(key)
+            leader = store.training.get(key)
+            if leader is not None and leader.status != "running":
+                leader = None
+            if shared is None and leader is None:
+                run = run if run is not None else Run(hyper, pair.source, None, pair=pair)
+                run.hyper, run.status, run.store = hyper, "running", store
+                store.training[key] = run
+        if shared is not None:
+            _adopt(hyper, pair.source, shared)
+            return
+        if leader is not None:
+            _set_run(leader)
+            return
+        _set_run(run)
+        if run.trainer is None:
+            try:
+                run.trainer = _new_trainer(hyper)
+                run.trainer.evaluate_now()
+            except Exception:
+                run.status = "ready"
+                _unregister(run)
+                raise
+    else:
+        run = _own(run)
+        if run.trainer is None:
             return
     run.set_target(hyper.iterations)
     if run.trainer.learning_rate != hyper.learning_rate:
@@ -279,6 +482,15 @@ def start_training() -> None:
         run.lr_changed = True
     run.status = "running" if run.iteration < run.target else "done"
     run.started = time.perf_counter()
+    run.store = store
+    _launch(run)
+
+
+def wait_until_stopped(run: Run, timeout: float = 3600) -> None:
+    """Block until the worker has stopped (done, paused, diverged or failed)."""
+    deadline = time.monotonic() + timeout
+    while run.status == "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _data_source() -> str | None:
@@ -288,27 +500,61 @@ def _data_source() -> str | None:
 
 def _adopt(hyper: Hyper, source: str, f: Finished) -> None:
     model = Model({k: v.copy() for k, v in f.params.items()}, f.scaler, hyper, hyper.iterations)
-    st.session_state["run"] = Run(hyper, source, None, "done", model, f.history, list(f.snapshots), from_shared=True)
+    _set_run(Run(hyper, source, None, "done", model, f.history, list(f.snapshots), from_shared=True))
 
 
 def _attach_trainer(run: Run) -> None:
     """Give a shared result a trainer of its own, so that Step and more iterations continue from it."""
-    pair = app_data.pair(run.hyper.digits)
-    if pair is None or run.model is None:
+    if run.model is None:
         return
-    every, most = snapshot_plan(run.hyper)
-    trainer = Trainer(pair, run.hyper, eval_every=eval_every(run.hyper), snapshot_every=every, max_snapshots=most)
-    trainer.restore(run.model.params, run.model.iteration, run.history, run.snapshots)
-    run.trainer = trainer
+    trainer = _new_trainer(run.hyper)
+    if trainer is not None:
+        trainer.restore(run.model.params, run.model.iteration, run.history, run.snapshots)
+        run.trainer, run.pair = trainer, app_data.pair(run.hyper.digits)
+
+
+def _own(run: Run) -> Run:
+    """This session's run, about to be changed: a copy when other sessions watch it too (they carry on
+    as they were); either way no longer one a new session may join as a plain run of its settings."""
+    if run.others_watching == 0 or run.trainer is None:
+        _unregister(run)
+        return run
+    trainer = _new_trainer(run.hyper)
+    with run.hold():
+        src = run.trainer
+        trainer.restore(src.current_params(), src.iteration, src.history, src.snapshots)
+        trainer.snapshot_every = src.snapshot_every
+        trainer.set_learning_rate(src.learning_rate)
+        trainer.train_seconds = src.train_seconds
+        mine = Run(run.hyper, run.source, trainer, run.status, from_shared=run.from_shared,
+                   lr_changed=run.lr_changed, pair=run.pair)
+    _set_run(mine)
+    return mine
+
+
+def _launch(run: Run) -> None:
+    """Hand a running run to the training process (unless it has it already)."""
+    with run.lock:
+        if run.status != "running" or run.remote or run.trainer is None or run.pair is None:
+            return
+        t = run.trainer
+        run.live, run.live_iteration, run.live_seconds = t.history.copy(), t.iteration, t.train_seconds
+        run.idle.clear()
+        run.remote = True
+        run.failure = None
+        kwargs = {"eval_every": t.eval_every, "snapshot_every": t.snapshot_every, "max_snapshots": t.max_snapshots,
+                  "scaler": t.scaler}
+        if not trainproc.engine().start(run, run.pair, kwargs, t.learning_rate, run.target, trainproc.trainer_state(t)):
+            run.on_stopped("failed", {"message": "the training process could not be reached"})
 
 
 def pause() -> None:
     """Stop live training after the iteration in flight, and wait for it so what is shown is final."""
     run = get_run()
     if run and run.status == "running":
-        run.status = "paused"
-        if run.lock.acquire(timeout=5):
-            run.lock.release()
+        run = _own(run)
+        with run.hold():
+            run.status = "paused"
 
 
 def step(n: int) -> None:
@@ -321,54 +567,38 @@ def step(n: int) -> None:
         run = new_run(hyper)
         if run is None:
             return
-    if run.trainer.learning_rate != hyper.learning_rate:
-        run.trainer.set_learning_rate(hyper.learning_rate)
-    with run.lock:
+    run = _own(run)
+    with run.hold():
+        run.status = "paused"
+        trainproc.engine().drop(run.id)  # the training process's copy is about to be out of date
+        if run.trainer.learning_rate != hyper.learning_rate:
+            run.trainer.set_learning_rate(hyper.learning_rate)
         if run.iteration + n > run.target:
             run.set_target(run.iteration + n)
             st.session_state["hyper"] = settings().replace(iterations=run.target)
-        run.status = "paused"
         run.trainer.run(n)
         _after_chunk(run)
 
 
+def _abandon(run: Run | None) -> None:
+    """This session is leaving `run`: stop its training unless other sessions watch it."""
+    if run is not None and run.status == "running" and run.others_watching == 0:
+        _unregister(run)
+        with run.hold():
+            run.status = "paused"
+
+
 def reset() -> None:
-    st.session_state.pop("run", None)
+    _abandon(get_run())
+    _set_run(None)
     new_run(settings())
-
-
-def advance(run: Run, seconds: float = CHUNK_SECONDS) -> None:
-    """One chunk of live training (the Train page calls it between redraws). It never turns a paused
-    run back on: only start_training does; and it skips if another script run holds the trainer.
-
-    A chunk is `seconds` of wall time, but never less work than `seconds` would buy on an idle
-    machine: when many sessions train at once, each redraws less often instead of spending the
-    cores on redraws (a redraw costs about as much as a few iterations)."""
-    if not run.lock.acquire(blocking=False):
-        return
-    try:
-        if run.status != "running":
-            return
-        t, keep_going = run.trainer, (lambda _t: run.status == "running")  # Pause stops it mid-chunk
-        start, before = time.perf_counter(), t.iteration
-        if run.fastest_iteration:
-            t.run(min(run.target - t.iteration, max(1, int(0.6 * seconds / run.fastest_iteration))),
-                  callback=keep_going)
-        left = seconds - (time.perf_counter() - start)
-        if left > 0 and run.status == "running" and t.iteration < run.target and not t.diverged:
-            t.run(run.target - t.iteration, seconds=left, callback=keep_going)
-        if t.iteration > before:
-            per = (time.perf_counter() - start) / (t.iteration - before)
-            run.fastest_iteration = min(run.fastest_iteration or per, per)
-        _after_chunk(run)
-    finally:
-        run.lock.release()
 
 
 def _after_chunk(run: Run) -> None:
     t = run.trainer
     if t.diverged:
         run.status = "diverged"
+        _unregister(run)
     elif t.iteration >= run.target:
         t.evaluate_now()
         run.status = "done"
@@ -376,23 +606,35 @@ def _after_chunk(run: Run) -> None:
 
 
 def _finish(run: Run) -> None:
-    """Remember a finished run for comparison, and share it if it is a plain run of its settings."""
-    t = run.trainer
-    h = t.history
-    finished = st.session_state.setdefault("finished", [])
-    label = (f"n1={run.hyper.hidden} lr={t.learning_rate:g} it={t.iteration} seed={run.hyper.seed} "
-             f"{run.hyper.digits[0]}v{run.hyper.digits[1]} {run.hyper.dtype} {run.hyper.scaling}")
-    finished.append({"label": label, "iteration": list(h.iteration), "train_cost": list(h.train_cost),
-                     "eval_iteration": list(h.eval_iteration), "test_accuracy": list(h.test_accuracy)})
-    del finished[:-MAX_FINISHED]
+    """Share a finished run if it is a plain run of its settings (runs in the worker: no session state)."""
+    _unregister(run)
+    t, h = run.trainer, run.trainer.history
     plain = all(lr == run.hyper.learning_rate for lr in h.learning_rate) and t.iteration == run.hyper.iterations
-    if plain and not run.from_shared:
-        shared_put(run.hyper, run.source, Finished(t.current_params(), _copy_history(h), list(t.snapshots),
-                                                   t.scaler, t.train_seconds))
+    if plain and not run.from_shared and run.store is not None:
+        shared_put(run.store, run.hyper, run.source, Finished(t.current_params(), h.copy(), list(t.snapshots),
+                                                               t.scaler, t.train_seconds))
 
 
-def _copy_history(h: History) -> History:
-    return History(**{k: list(v) for k, v in vars(h).items()})
+def note_finished() -> None:
+    """Add this session's run to "compare runs" once it has finished (each run and length once)."""
+    run = get_run()
+    if run is None or run.status != "done":
+        return
+    h = run.history_now()
+    if h is None or not h.iteration:
+        return
+    ss = st.session_state
+    noted = ss.setdefault("_noted", set())
+    if (run.id, run.iteration) in noted:
+        return
+    noted.add((run.id, run.iteration))
+    hy = run.hyper
+    label = (f"n1={hy.hidden} lr={run.current_lr():g} it={run.iteration} seed={hy.seed} "
+             f"{hy.digits[0]}v{hy.digits[1]} {hy.dtype} {hy.scaling}")
+    finished = ss.setdefault("finished", [])
+    finished.append({"label": label, "iteration": h.iteration, "train_cost": h.train_cost,
+                     "eval_iteration": h.eval_iteration, "test_accuracy": h.test_accuracy})
+    del finished[:-MAX_FINISHED]
 
 
 # ------------------------------------------------------------------ what the inspection pages see
@@ -419,12 +661,18 @@ def current() -> View | None:
     run = get_run()
     if run is None:
         return None
+    if run.trainer is None and run.model is None:
+        return None  # a run another session is just starting
     key = (run.id, run.iteration, run.status == "uploaded")
     cached = st.session_state.get("_view")
     if cached is not None and cached[0] == key:
         return cached[1]
+    history, snapshots = run.get_history(), run.get_snapshots()
     if run.trainer is not None:
-        params, scaler = run.trainer.current_params(), run.trainer.scaler
+        with run.hold():  # a consistent state even while the worker trains
+            key = (run.id, run.iteration, False)
+            params, scaler = run.trainer.current_params(), run.trainer.scaler
+            history, snapshots = run.trainer.history.copy(), list(run.trainer.snapshots)
     else:
         params, scaler = run.model.params, run.model.scaler
     pair = app_data.pair(run.hyper.digits)
@@ -432,7 +680,7 @@ def current() -> View | None:
     if pair is not None:
         X_test = scaler.transform(pair.x_test, params["W1"].dtype)
         evaluation = evaluate(params, X_test, pair.y_test)
-    view = View(params, scaler, run.hyper, run.iteration, run.get_history(), run.get_snapshots(), pair,
+    view = View(params, scaler, run.hyper, key[1], history, snapshots, pair,
                 X_test, evaluation, "uploaded model" if run.status == "uploaded" else run.source)
     st.session_state["_view"] = (key, view)
     return view
@@ -460,7 +708,8 @@ def load_uploaded_model(uploaded) -> str | None:
     except ModelFileError as exc:
         return f"{uploaded.name}: {exc}"
     hyper = model.hyper
-    st.session_state["run"] = Run(hyper, "uploaded model", None, "uploaded", model, None, [])
+    _abandon(get_run())
+    _set_run(Run(hyper, "uploaded model", None, "uploaded", model, None, []))
     try:
         _check_ui_range(hyper)
     except ConfigError:

@@ -209,6 +209,18 @@ class History:
         for name in ("eval_iteration", "test_cost", "test_accuracy"):
             del getattr(self, name)[keep:]
 
+    def copy(self) -> History:
+        """A copy of the first n steps and the evaluations within them, n the steps recorded in all
+        lists: consistent even while another thread appends (lists grow in step, one at a time)."""
+        n = min(len(self.iteration), len(self.train_cost), len(self.train_accuracy), len(self.learning_rate))
+        steps = {name: getattr(self, name)[:n] for name in ("iteration", "train_cost", "train_accuracy",
+                                                             "learning_rate")}
+        last = steps["iteration"][-1] if n else 0
+        k = min(len(self.eval_iteration), len(self.test_cost), len(self.test_accuracy))
+        k = sum(1 for it in self.eval_iteration[:k] if it <= last)
+        evals = {name: getattr(self, name)[:k] for name in ("eval_iteration", "test_cost", "test_accuracy")}
+        return History(**steps, **evals)
+
     def rows(self) -> list[dict]:
         """One dict per step, with test figures on the steps where they were taken (else None)."""
         evals = dict(zip(self.eval_iteration, zip(self.test_cost, self.test_accuracy)))
@@ -233,19 +245,22 @@ class Trainer:
 
     data: the selected digit pair; hyper: the run's settings (hyper.iterations is the target, not a limit
     on `run`). The learning rate may be changed between chunks with `set_learning_rate`.
+    scaler: the Standardiser of data.x_train with hyper.scaling, if already fitted (else fitted here).
+    The standardised training set (the large part of a Trainer's memory) is made on the first step, so a
+    Trainer that only holds a run's state (parameters, history, evaluations) stays small.
     """
 
     def __init__(self, data: PairData, hyper: Hyper, eval_every: int = 10,
-                 snapshot_every: int = 0, max_snapshots: int = 60):
+                 snapshot_every: int = 0, max_snapshots: int = 60, scaler: Standardiser | None = None):
         self.hyper = hyper
         self.dtype = np.dtype(hyper.dtype)
         self.learning_rate = hyper.learning_rate
         self.eval_every = max(1, int(eval_every))
         self.snapshot_every = int(snapshot_every)
         self.max_snapshots = max_snapshots
-        self.scaler = Standardiser.fit(data.x_train, hyper.scaling)
+        self.scaler = scaler if scaler is not None else Standardiser.fit(data.x_train, hyper.scaling)
         self.active = self.scaler.active()                                        # (k,) pixel indices
-        X = self.scaler.transform(data.x_train, self.dtype)                        # (n0, m)
+        self._x_train = data.x_train                                               # (m, 784) uint8
         self._Y = data.y_train.astype(self.dtype)                                  # (m,)
         self.X_test = self.scaler.transform(data.x_test, self.dtype)               # (n0, m_test)
         self.Y_test = data.y_test.astype(self.dtype)[None, :]                      # (1, m_test)
@@ -266,7 +281,7 @@ class Trainer:
         self.snapshots: list[Snapshot] = []
         self.stopped_reason: str | None = None
         self.train_seconds = 0.0
-        self._parts = self._make_parts(X)
+        self._parts_made: list[_Part] | None = None
         self._prev = {k: v.copy() for k, v in self._trained().items()}
         if self.snapshot_every:
             self._snapshot()
@@ -335,6 +350,12 @@ class Trainer:
             self._evaluate()
 
     # ------------------------------------------------------------ internals
+
+    @property
+    def _parts(self) -> list[_Part]:
+        if self._parts_made is None:
+            self._parts_made = self._make_parts(self.scaler.transform(self._x_train, self.dtype))
+        return self._parts_made
 
     def _make_parts(self, X: np.ndarray) -> list[_Part]:
         """X: (n0, m) -> PARTS slices of the active pixels in blocks; the cut depends on m, k and dtype only."""

@@ -1,16 +1,19 @@
-"""Helpers for AppTest: the Train page trains one chunk per script run (a fragment ticking in the
-browser), so a test reruns the script until the run is no longer 'running', as the browser's ticks would."""
+"""Helpers for AppTest: training runs in a worker thread of the server, so a test waits for the run
+to stop (as a browser's live chart would), then reruns the page to see the result."""
 
 from __future__ import annotations
 
+import time
 
-def run_until_trained(at, max_runs: int = 2000):
-    for _ in range(max_runs):
-        run = at.session_state["run"] if "run" in at.session_state else None
-        if run is None or run.status != "running" or at.exception:
-            return at
-        at.run()
-    raise AssertionError("training did not finish")
+
+def run_until_trained(at, timeout: float = 600):
+    run = at.session_state["run"] if "run" in at.session_state else None
+    deadline = time.monotonic() + timeout
+    while run is not None and run.status == "running" and not at.exception:
+        if time.monotonic() > deadline:
+            raise AssertionError("training did not finish")
+        time.sleep(0.01)
+    return at.run()
 
 
 def click_train(at, key: str = "b_train"):

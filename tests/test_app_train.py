@@ -199,3 +199,80 @@ def test_history_csv_has_every_iteration():
     csv = state.history_csv(at.session_state["run"].get_history())
     lines = csv.strip().splitlines()
     assert lines[0].startswith("iteration,train_cost") and len(lines) == 26
+
+
+def wait_for(predicate, timeout=120.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_training_runs_in_the_server_without_reruns_and_survives_leaving_the_page():
+    at = app("pages/2_Train.py")
+    at.session_state["hyper"] = Hyper(iterations=400, hidden=40, seed=4243)
+    at.run()
+    at.button(key="b_train").click().run()
+    run = at.session_state["run"]
+    assert run.status == "running" and run.remote
+    wait_for(lambda: run.iteration >= 5)  # no script run in between: the training process goes on
+    at.switch_page("pages/3_Weights.py").run()  # looking at the tiles does not stop it
+    assert not at.exception
+    wait_for(lambda: not run.remote, 300)
+    assert run.status == "done" and run.iteration == 400
+    from ssnn_app import state
+    trainer = state._new_trainer(run.hyper)
+    trainer.run()
+    # training in the other process, stopped and resumed for the Weights page, changes nothing
+    assert trainer.history.train_cost == run.get_history().train_cost
+    assert (trainer.current_params()["W1"] == run.trainer.current_params()["W1"]).all()
+    mine, theirs = run.get_snapshots(), trainer.snapshots
+    assert [s.iteration for s in mine] == [s.iteration for s in theirs] and len(mine) > 2
+    assert all((a.W1 == b.W1).all() for a, b in zip(mine, theirs))
+
+
+def test_identical_runs_started_together_are_trained_once():
+    hyper = Hyper(iterations=300, hidden=60, seed=4244)
+    first, second, third = (app("pages/2_Train.py") for _ in range(3))
+    for at in (first, second, third):
+        at.session_state["hyper"] = hyper
+        at.run()
+    first.button(key="b_train").click().run()
+    leader = first.session_state["run"]
+    assert leader.status == "running"
+    second.button(key="b_train").click().run()
+    third.button(key="b_train").click().run()
+    assert second.session_state["run"] is leader and third.session_state["run"] is leader
+    assert "2 other sessions watch this run" in texts(second.run())
+    # the third session pauses: it gets a copy of its own; the others train on
+    third.button(key="b_pause").click().run()
+    mine = third.session_state["run"]
+    assert mine is not leader and mine.status == "paused" and leader.status == "running"
+    paused_at = mine.iteration
+    wait_for(lambda: leader.status != "running", 300)
+    assert leader.status == "done" and leader.iteration == 300 and mine.iteration == paused_at < 300
+    assert mine.get_history().train_cost == leader.get_history().train_cost[:paused_at]
+    click_train(third)  # resumes its copy: the same numbers as the run it came from
+    mine = third.session_state["run"]
+    assert mine.iteration == 300 and mine.get_history().train_cost == leader.get_history().train_cost
+    assert (mine.trainer.current_params()["W1"] == leader.trainer.current_params()["W1"]).all()
+    # a learning-rate change in one watching session does not change the run for the other
+    second.run()
+    assert second.session_state["run"] is leader and leader.current_lr() == 0.5
+
+
+def test_a_run_nobody_watches_stops():
+    from ssnn_app import data as app_data
+    from ssnn_app import state
+
+    at = app("pages/2_Train.py")
+    hyper = Hyper(iterations=5000, hidden=20, seed=4245)
+    trainer = state._new_trainer(hyper)
+    run = state.Run(hyper, "test", trainer, "running", pair=app_data.pair(hyper.digits))  # no session holds it
+    state._launch(run)
+    assert run.remote
+    wait_for(lambda: not run.remote, 30)
+    assert run.status == "paused" and 0 < run.iteration < 5000
+    assert not at.exception

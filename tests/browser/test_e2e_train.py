@@ -44,11 +44,21 @@ def counter(text: str) -> tuple[int, int] | None:
 
 
 def chart_points(page) -> int:
-    """Points in the first trace of the cost chart as drawn by Plotly in the page (-1 if no chart)."""
+    """Points in the train-cost curve as drawn in the page: the live SVG chart while training, the
+    first trace of the Plotly chart once stopped (-1 if no chart)."""
     return page.evaluate("""() => {
+      const live = document.querySelector('[data-testid="stMain"] svg[aria-label="cost chart, live"]');
+      if (live) return parseInt(live.getAttribute("data-points"));
       const g = document.querySelector('[data-testid="stMain"] [data-testid="stPlotlyChart"] .js-plotly-plot');
       return g && g.data && g.data.length ? g.data[0].x.length : -1;
     }""")
+
+
+def wait_chart_points(page, n: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while chart_points(page) != n:
+        assert time.monotonic() < deadline, f"the chart shows {chart_points(page)} points, not {n}"
+        time.sleep(0.1)
 
 
 def button(page, name: str):
@@ -84,85 +94,111 @@ def test_home_loads(page, app_url):
 def test_every_page_loads(page, app_url, name):
     """Each page opens (fresh session, no model yet) from the home page's links without an exception."""
     goto(page, app_url)
+    heading = page.locator('[data-testid="stMain"] h1').first
+    home_title = heading.inner_text()
     link = page.locator('[data-testid="stMain"] [data-testid="stPageLink"]', has_text=name).first
-    click_and_wait(page, link)
+    link.click()
+    # a page switch may redraw the whole app, so wait on what the user sees: the new URL, the new
+    # page's title, and the script at rest
+    path = name.replace(" ", "_")
+    page.wait_for_url(re.compile(rf"/{path}(\?|$)"), timeout=120_000)
+    page.wait_for_function("""t => { const h = document.querySelector('[data-testid="stMain"] h1');
+        return h && h.innerText !== t; }""", arg=home_title, timeout=120_000, polling=100)
+    wait_ready(page)
     assert_no_exception(page)
-    path = page.url.split("?")[0].rsplit("/", 1)[1]
-    assert path == name.replace(" ", "_"), page.url
     screenshot(page, f"page-{path}")
 
 
 # ------------------------------------------------------------------ live training
 
 
-def test_train_live_pause_step_resume(page, app_url):
+def result_metric(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]', has_text=RESULT_LABEL).first
+    metric.wait_for()
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_default_run_trains_live_to_the_result(page, app_url):
+    """The default run: the chart grows while it trains (the training process beside the server trains,
+    the page redraws ~3 times a second), then the result appears. The time taken is printed, not asserted
+    (bench/load.py --sessions 1 measures it)."""
     goto(page, f"{app_url}/Train")
     assert page.url.split("?")[0].endswith("/Train")
     assert_no_exception(page)
     page.get_by_text("Not trained yet.").wait_for()
-
-    # Train with the defaults: the counter and the chart must move while the script is still running.
-    # (The first chart can take seconds to appear on a busy machine: the browser loads Plotly then.)
     button(page, "▶ Train").click()
     t0 = time.monotonic()
-    seen, first_chart = [], None            # (iteration, points in the chart) while running
-    while time.monotonic() < t0 + 180:
+    seen = []                                # (iteration, points in the chart) while running
+    while time.monotonic() < t0 + TRAIN_TIMEOUT_S:
         text = status_text(page)
         c = counter(text)
-        assert "done" not in text, f"training finished before the live updates could be watched: {seen}"
+        if "done" in text:
+            break
         if c and "running" in text:
             pts = chart_points(page)
-            if pts > 0:
-                first_chart = first_chart or (time.monotonic() - t0, c[0])
-                if not seen or c[0] != seen[-1][0]:
-                    seen.append((c[0], pts))
-        if len(seen) >= 3:
-            break
-        time.sleep(0.05)
-    print(f"first chart {first_chart[0]:.1f} s after Train, at iteration {first_chart[1]}; then {seen}"
-          if first_chart else f"no chart seen; counter {status_text(page)!r}")
-    assert len(seen) >= 3, f"counter and chart did not change twice while running: {seen}"
+            if pts > 0 and (not seen or c[0] != seen[-1][0]):
+                seen.append((c[0], pts))
+        time.sleep(0.02)
+    result = result_metric(page)
+    took = time.monotonic() - t0
+    print(f"default run: result {result} {took:.1f} s after the click; live updates seen {seen}")
+    assert re.fullmatch(r"\d+\.\d+ %", result), result
+    assert counter(status_text(page)) == (500, 500)
+    assert len(seen) >= 2, f"the chart did not update while training: {seen}"
     its, pts = [s[0] for s in seen], [s[1] for s in seen]
-    assert its == sorted(its) and its[-1] < 500, seen
-    assert pts == sorted(pts) and pts[-1] > pts[0], f"the chart did not grow while running: {seen}"
-    assert page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state") == "running"
+    assert its == sorted(its) and pts == sorted(pts) and pts[-1] > pts[0], seen
+    wait_chart_points(page, 500)   # the interactive chart, once the browser has drawn it
+    assert_no_exception(page)
+    screenshot(page, "train-done")
+    assert not page.js_errors, page.js_errors
+
+
+def test_pause_step_resume_at_300_neurons(page, app_url):
+    """The widest network: Pause answers after the iteration in flight and holds; Step 1 adds one;
+    Train resumes to the target."""
+    goto(page, f"{app_url}/Train?n1=300&iters=150")
+    page.get_by_text("Not trained yet.").wait_for()
+    button(page, "▶ Train").click()
+    seen = []
+    deadline = time.monotonic() + 180
+    while len(seen) < 3:
+        assert time.monotonic() < deadline, f"no live updates: {seen} {status_text(page)!r}"
+        text = status_text(page)
+        assert "done" not in text, f"training finished before the live updates could be watched: {seen}"
+        c, pts = counter(text), chart_points(page)
+        if c and "running" in text and pts > 0 and (not seen or c[0] != seen[-1][0]):
+            seen.append((c[0], pts))
+        time.sleep(0.05)
+    assert [s[1] for s in seen] == sorted(s[1] for s in seen) and seen[-1][1] > seen[0][1], seen
     screenshot(page, "train-running", full_page=False)
 
-    # Pause answers between two chunks, then the counter stays put.
     t0 = time.monotonic()
     button(page, "⏸ Pause").click()
-    text = wait_status(page, r"Iteration \d+ / 500 · paused", 30)
+    text = wait_status(page, r"Iteration \d+ / 150 · paused", 30)
     pause_latency = time.monotonic() - t0
     paused_at = counter(text)[0]
-    print(f"pause shown {pause_latency:.2f} s after the click, at iteration {paused_at}")
-    assert 0 < paused_at < 500
+    print(f"n1=300: pause shown {pause_latency:.2f} s after the click, at iteration {paused_at}; before: {seen}")
+    assert 0 < paused_at < 150
     wait_ready(page)
     time.sleep(1.5)
     text = status_text(page)
     assert counter(text)[0] == paused_at and "paused" in text, \
         f"Pause did not hold: it showed 'paused' at iteration {paused_at}, 1.5 s later: {text!r}"
-    assert page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state") == "notRunning"
     assert_no_exception(page)
 
-    # Step 1 advances by exactly one iteration.
     click_and_wait(page, button(page, "Step 1"))
-    text = wait_status(page, rf"Iteration {paused_at + 1} / 500 · paused", 30)
+    wait_status(page, rf"Iteration {paused_at + 1} / 150 · paused", 30)
     time.sleep(0.5)
-    assert counter(status_text(page)) == (paused_at + 1, 500), status_text(page)
+    assert counter(status_text(page)) == (paused_at + 1, 150), status_text(page)
 
-    # Train again resumes from there and runs to the end; the result appears.
     button(page, "▶ Train").click()
-    resumed = counter(wait_status(page, r"Iteration \d+ / 500 · (running|done)", 60))
+    resumed = counter(wait_status(page, r"Iteration \d+ / 150 · (running|done)", 60))
     assert resumed[0] >= paused_at + 1, (resumed, paused_at)
-    wait_status(page, r"Iteration 500 / 500 · done", TRAIN_TIMEOUT_S)
+    wait_status(page, r"Iteration 150 / 150 · done", TRAIN_TIMEOUT_S)
     wait_ready(page)
-    metric = page.locator('[data-testid="stMetric"]', has_text=RESULT_LABEL).first
-    metric.wait_for()
-    value = metric.locator('[data-testid="stMetricValue"]').inner_text()
-    assert re.fullmatch(r"\d+\.\d+ %", value.strip()), value
-    assert chart_points(page) > 0
+    assert re.fullmatch(r"\d+\.\d+ %", result_metric(page))
+    wait_chart_points(page, 150)
     assert_no_exception(page)
-    screenshot(page, "train-done")
     assert not page.js_errors, page.js_errors
 
 

@@ -2,8 +2,10 @@
 
 A teacher's session trains first; then 3 students with the same settings press Train together.
 Training is deterministic, so the server hands them the finished run (ssnn_app/state.py
-shared_get/shared_put): their server CPU time must be well below 3 trainings. bench/load.py is the
-full version (8 sessions, also identical settings nobody trained yet, and distinct seeds).
+shared_get/shared_put): their server CPU time must be well below 3 trainings. Then 3 sessions press
+Train together with settings nobody has trained: one trains, the other two follow that run live
+(state.training_get), again for about the CPU of one training. bench/load.py is the full version
+(8 sessions, and distinct seeds).
 """
 
 from __future__ import annotations
@@ -50,16 +52,16 @@ def test_three_sessions_share_one_training(playwright_sync, mnist_path):
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
-        report = _in_thread(lambda: run_load(server.url, server.pid, SESSIONS, phases=("one", "same"),
+        report = _in_thread(lambda: run_load(server.url, server.pid, SESSIONS, phases=("one", "same", "cold"),
                                              timeout_s=300), timeout_s=540)
         alive = server.proc.poll() is None
     finally:
         log = server.log_tail(60)
         server.stop()
     print(format_report(report))
-    one, same = report["phases"]
+    one, same, cold = report["phases"]
     assert alive, f"the server died:\n{log}"
-    for phase in (one, same):
+    for phase in (one, same, cold):
         assert phase["ok"] == phase["sessions"] and not phase["errors"], \
             f"{phase['phase']}: {phase['errors']}\n{log}"
     assert one["shared"] == 0, "the first training on a fresh server cannot have been shared"
@@ -68,4 +70,8 @@ def test_three_sessions_share_one_training(playwright_sync, mnist_path):
     # 3 sessions of the same settings cost the server far less than 3 trainings (here: below 1.5)
     assert same["server_cpu_s"] < 1.5 * one["server_cpu_s"], \
         f"3 sessions used {same['server_cpu_s']} s of server CPU, one training {one['server_cpu_s']} s"
+    # 3 sessions pressing Train together on new settings: one training, followed by all three
+    assert cold["followed"] == SESSIONS, f"only {cold['followed']} of {SESSIONS} sessions followed one run"
+    assert cold["server_cpu_s"] < 1.7 * one["server_cpu_s"], \
+        f"3 sessions on new settings used {cold['server_cpu_s']} s of server CPU, one training {one['server_cpu_s']} s"
     server.remove_log()
