@@ -108,7 +108,7 @@ def set_settings(hyper: Hyper) -> None:
                     run.trainer.set_learning_rate(hyper.learning_rate)
                 run.set_target(hyper.iterations)
                 if run.remote:
-                    trainproc.engine().set(run.id, run.trainer.learning_rate, run.target)
+                    trainproc.engine().set(run, run.trainer.learning_rate, run.target)
             _launch(run)  # a copy of a running run trains on (no-op otherwise)
     sync_url()
 
@@ -262,6 +262,9 @@ class Run:
     live: History | None = field(default=None, repr=False, compare=False)
     live_iteration: int = 0
     live_seconds: float = 0.0
+    launch_id: int | None = None      # the training process's current launch of this run
+    launch_gen: int = 0               # ... in which training process
+    parked_lid: int | None = None     # a launch the training process keeps stopped, ready to resume
     idle: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
     watchers: weakref.WeakSet = field(default_factory=weakref.WeakSet, repr=False, compare=False)
     store: _Store | None = field(default=None, repr=False, compare=False)
@@ -275,7 +278,7 @@ class Run:
         with self.lock:
             resume = self.remote
             if self.remote:
-                trainproc.engine().stop(self.id)
+                trainproc.engine().stop(self)
                 if not self.idle.wait(STOP_TIMEOUT):
                     self.on_stopped("failed", {"message": f"the training process did not answer in "
                                                           f"{STOP_TIMEOUT:.0f} s"})
@@ -298,24 +301,38 @@ class Run:
         if not self.watchers and self.status == "running":  # every session that watched it has gone
             self.status = "paused"
             _unregister(self)
-            trainproc.engine().stop(self.id)
+            trainproc.engine().stop(self)
 
     def on_stopped(self, why: str, state: dict) -> None:
         """From the training process (listener thread): it stopped the run and sent its state."""
-        if why == "failed":
-            self.failure = f"training stopped unexpectedly: {state['message']}"
-            self.status = "paused"
-            _unregister(self)
-        else:
-            trainproc.apply_state(self.trainer, state)
-            if why == "done":
-                self.status = "done"
-                _finish(self)
-            elif why == "diverged":
-                self.status = "diverged"
+        relaunch = False
+        try:
+            if why == "failed":
+                self.failure = f"training stopped unexpectedly: {state['message']}"
+                self.status = "paused"
                 _unregister(self)
-        self.remote, self.live = False, None
-        self.idle.set()
+            else:
+                lr = self.trainer.learning_rate            # the rate asked for last wins
+                trainproc.apply_state(self.trainer, state)
+                self.trainer.learning_rate = lr
+                if why == "diverged":
+                    self.status = "diverged"
+                    _unregister(self)
+                elif why == "done" and self.trainer.iteration < self.target:
+                    relaunch = self.status == "running"   # the target was raised as it finished
+                elif why == "done":
+                    self.status = "done"
+                    _finish(self)
+        except Exception as exc:  # noqa: BLE001 - the run must not stay 'running' with nobody training it
+            self.failure = f"training stopped unexpectedly: {type(exc).__name__}: {exc}"
+            self.status = "paused"
+            relaunch = False
+        finally:
+            self.launch_id = None
+            self.remote, self.live = False, None
+            self.idle.set()
+        if relaunch:
+            _launch(self)
 
     def compatible(self, hyper: Hyper) -> bool:
         """True when `hyper` differs from this run at most in learning rate and iterations."""
@@ -454,8 +471,8 @@ def start_training() -> None:
             if leader is not None and leader.status != "running":
                 leader = None
             if shared is None and leader is None:
-                run = run if run is not None else Run(hyper, pair.source, None, pair=pair)
-                run.hyper, run.status, run.store = hyper, "running", store
+                # always a new run: a 'ready' one may have been planned for another number of iterations
+                run = Run(hyper, pair.source, None, "running", pair=pair, store=store)
                 store.training[key] = run
         if shared is not None:
             _adopt(hyper, pair.source, shared)
@@ -468,7 +485,7 @@ def start_training() -> None:
             try:
                 run.trainer = _new_trainer(hyper)
                 run.trainer.evaluate_now()
-            except Exception:
+            except BaseException:  # also Streamlit's rerun/stop: no half-made run may stay joinable
                 run.status = "ready"
                 _unregister(run)
                 raise
@@ -544,8 +561,7 @@ def _launch(run: Run) -> None:
         run.failure = None
         kwargs = {"eval_every": t.eval_every, "snapshot_every": t.snapshot_every, "max_snapshots": t.max_snapshots,
                   "scaler": t.scaler}
-        if not trainproc.engine().start(run, run.pair, kwargs, t.learning_rate, run.target, trainproc.trainer_state(t)):
-            run.on_stopped("failed", {"message": "the training process could not be reached"})
+        trainproc.engine().start(run, run.pair, kwargs, t.learning_rate, run.target, trainproc.trainer_state(t))
 
 
 def pause() -> None:
@@ -570,7 +586,7 @@ def step(n: int) -> None:
     run = _own(run)
     with run.hold():
         run.status = "paused"
-        trainproc.engine().drop(run.id)  # the training process's copy is about to be out of date
+        trainproc.engine().drop(run)  # the training process's copy is about to be out of date
         if run.trainer.learning_rate != hyper.learning_rate:
             run.trainer.set_learning_rate(hyper.learning_rate)
         if run.iteration + n > run.target:
@@ -582,10 +598,12 @@ def step(n: int) -> None:
 
 def _abandon(run: Run | None) -> None:
     """This session is leaving `run`: stop its training unless other sessions watch it."""
-    if run is not None and run.status == "running" and run.others_watching == 0:
-        _unregister(run)
-        with run.hold():
-            run.status = "paused"
+    if run is not None and run.others_watching == 0:
+        if run.status == "running":
+            _unregister(run)
+            with run.hold():
+                run.status = "paused"
+        trainproc.engine().drop(run)
 
 
 def reset() -> None:

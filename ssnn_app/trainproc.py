@@ -13,15 +13,16 @@ stops (`stopped`: finished, diverged, or asked to stop so that someone can read 
 
 Messages are tuples sent over two pipes with multiprocessing.connection (both ends are this module).
 Server to child: ("data", key, pair), ("forget", key) (digit pairs, sent once, kept by key),
-("start", run_id, key, hyper, trainer_kwargs, state, lr, target),
-("resume", run_id, lr, target), ("set", run_id, lr, target), ("stop", run_id), ("drop", run_id).
-Child to server: ("progress", run_id, iteration, steps, evals, train_seconds),
-("stopped", run_id, why, state), why in done | diverged | stopped | failed.
+("start", lid, key, hyper, trainer_kwargs, state, lr, target),
+("resume", lid, lr, target), ("set", lid, lr, target), ("stop", lid), ("drop", lid).
+Child to server: ("progress", lid, iteration, steps, evals, train_seconds),
+("stopped", lid, why, state), why in done | diverged | stopped | failed. A lid is one launch of a run.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -33,7 +34,7 @@ from pathlib import Path
 SLICE_SECONDS = 0.05      # training per run per turn in the child (then progress goes to the server)
 STEP_FIELDS = ("iteration", "train_cost", "train_accuracy", "learning_rate")
 EVAL_FIELDS = ("eval_iteration", "test_cost", "test_accuracy")
-MAX_PARKED = 8            # stopped runs the child keeps ready to resume without a new start
+MAX_PARKED = 4            # stopped runs the child keeps ready to resume without a new start
 MAX_PAIRS = 6             # digit pairs the child keeps (about 12 MB each)
 
 
@@ -101,26 +102,34 @@ def child_main(read_fd: int, write_fd: int) -> None:
             del jobs[run_id]
 
     def handle(msg) -> None:
-        kind, run_id = msg[0], msg[1]
+        kind, lid = msg[0], msg[1]
         if kind == "data":
-            pairs[msg[1]] = PairData(**msg[2])
+            pairs[lid] = PairData(**msg[2])
         elif kind == "forget":
-            pairs.pop(msg[1], None)
+            pairs.pop(lid, None)
         elif kind == "start":
             _, _, key, hyper, kwargs, state, lr, target = msg
             t = Trainer(pairs[key], hyper.replace(iterations=target), **kwargs)
             if state is not None:
                 apply_state(t, state)
             t.set_learning_rate(lr)
-            jobs[run_id] = _Job(t, target)
-        elif kind in ("resume", "set") and run_id in jobs:
-            jobs[run_id].set(msg[2], msg[3])
+            jobs[lid] = _Job(t, target)
+        elif kind in ("resume", "set") and lid in jobs:
+            jobs[lid].set(msg[2], msg[3])
             if kind == "resume":
-                jobs[run_id].active = True
-        elif kind == "stop" and run_id in jobs:
-            stopped(run_id, "stopped")
+                jobs[lid].active = True
+        elif kind == "stop" and lid in jobs and jobs[lid].active:
+            stopped(lid, "stopped")
         elif kind == "drop":
-            jobs.pop(run_id, None)
+            jobs.pop(lid, None)
+
+    def obey(msg) -> None:
+        try:
+            handle(msg)
+        except Exception as exc:  # noqa: BLE001 - one bad launch must not stop the others
+            jobs.pop(msg[1], None)
+            if msg[0] in ("start", "resume", "set"):
+                out.send(("stopped", msg[1], "failed", {"message": f"{type(exc).__name__}: {exc}"}))
 
     while True:
         active = [(rid, j) for rid, j in jobs.items() if j.active]
@@ -129,7 +138,7 @@ def child_main(read_fd: int, write_fd: int) -> None:
                 msg = inbox.recv()                   # blocks while there is nothing to train
             except (EOFError, OSError):
                 return                               # the server has gone
-            handle(msg)
+            obey(msg)
             continue
         for run_id, job in active:
             if inbox.poll(0):
@@ -160,16 +169,22 @@ def child_main(read_fd: int, write_fd: int) -> None:
 class Engine:
     """The server's handle on the training process (started on first use, restarted if it died).
 
-    Runs register callbacks: `on_progress(iteration, steps, evals, train_seconds)` and
-    `on_stopped(why, state)`, called from the engine's listener thread."""
+    Each hand-over of a run to the child is a launch with an id of its own (`run.launch_id`); what the
+    child says about other launches (an answer that came too late, a run since changed) is ignored.
+    Runs get `on_progress(iteration, steps, evals, train_seconds)` and `on_stopped(why, state)` calls
+    from the listener thread. Nothing here writes to the pipe while holding the lock: messages go
+    through a queue to a writer thread, so the listener never waits for a write to finish (a large
+    write to a child busy sending to us would otherwise wait forever)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
-        self._out: Connection | None = None
-        self._runs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-        self._parked: list[int] = []             # run ids the child holds stopped, oldest first
-        self._pairs: OrderedDict = OrderedDict()  # key -> pair: the digit pairs the child has
+        self._gen = 0                              # counts the processes started
+        self._queue: queue.Queue | None = None     # messages for the current process
+        self._lids = iter(range(1, 10**12))
+        self._jobs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # launch id -> run
+        self._parked: OrderedDict = OrderedDict()  # launch ids the child holds stopped, oldest first
+        self._pairs: OrderedDict = OrderedDict()   # key -> pair: the digit pairs the child has
 
     def warm(self) -> None:
         """Start the process now (it takes ~0.5 s to import NumPy), so the first Train is quick."""
@@ -185,91 +200,134 @@ class Engine:
         env = dict(os.environ)
         env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         code = f"from ssnn_app.trainproc import child_main; child_main({to_child_r}, {from_child_w})"
-        self._proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
-                                      cwd=repo, env=env, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
+                                cwd=repo, env=env, stdin=subprocess.DEVNULL)
         os.close(to_child_r)
         os.close(from_child_w)
-        self._out = Connection(to_child_w, readable=False)
-        self._parked = []
-        self._pairs = OrderedDict()
-        inbox = Connection(from_child_r, writable=False)
-        threading.Thread(target=self._listen, args=(inbox, self._proc), name="ssnn-train-listener",
-                         daemon=True).start()
+        if self._queue is not None:
+            self._queue.put(None)                  # the old writer stops
+        self._proc, self._gen, self._queue = proc, self._gen + 1, queue.Queue()
+        self._parked, self._pairs = OrderedDict(), OrderedDict()
+        threading.Thread(target=self._write, args=(Connection(to_child_w, readable=False), self._queue),
+                         name="ssnn-train-writer", daemon=True).start()
+        threading.Thread(target=self._listen, args=(Connection(from_child_r, writable=False), proc, self._gen),
+                         name="ssnn-train-listener", daemon=True).start()
 
-    def _send(self, msg) -> bool:
-        try:
-            self._out.send(msg)
-            return True
-        except (OSError, AttributeError):
-            return False
+    @staticmethod
+    def _write(out: Connection, q: queue.Queue) -> None:
+        while (msg := q.get()) is not None:
+            try:
+                out.send(msg)
+            except OSError:                        # the process died: its listener reports it
+                break
+        out.close()
 
-    def start(self, run, pair, kwargs: dict, lr: float, target: int, state: dict | None) -> bool:
-        """Train `run` in the child from `state` (None: the trainer's initial parameters), or from
-        where the child stopped it, if it still has it."""
+    def _send(self, msg) -> None:
+        if self._queue is not None:
+            self._queue.put(msg)
+
+    def _drop_locked(self, lid: int) -> None:
+        if self._parked.pop(lid, False) is None:
+            self._send(("drop", lid))
+
+    def start(self, run, pair, kwargs: dict, lr: float, target: int, state: dict) -> None:
+        """Train `run` in the child: resumed where the child stopped it if it still holds that state,
+        else from `state` (the run's trainer as the server has it)."""
         with self._lock:
             self._ensure()
-            self._runs[run.id] = run
-            if run.id in self._parked and state is not None:
-                self._parked.remove(run.id)
-                return self._send(("resume", run.id, lr, target))
+            for lid in [lid for lid in self._parked if self._jobs.get(lid) is None]:
+                self._drop_locked(lid)            # runs the server has let go of
+            parked = run.parked_lid
+            run.parked_lid = None
+            if parked is not None and parked in self._parked and run.launch_gen == self._gen:
+                del self._parked[parked]
+                run.launch_id = parked
+                self._jobs[parked] = run
+                self._send(("resume", parked, lr, target))
+                return
+            if parked is not None:
+                self._drop_locked(parked)
             key = (id(pair), pair.source, tuple(pair.digits))
             if key in self._pairs:
                 self._pairs.move_to_end(key)
             else:
                 fields = {k: getattr(pair, k) for k in ("x_train", "y_train", "x_test", "y_test", "digits", "source")}
-                if not self._send(("data", key, fields)):
-                    return False
+                self._send(("data", key, fields))
                 self._pairs[key] = pair              # held, so that its id is not reused meanwhile
                 while len(self._pairs) > MAX_PAIRS:
                     self._send(("forget", self._pairs.popitem(last=False)[0]))
-            return self._send(("start", run.id, key, run.hyper, kwargs, state, lr, target))
+            lid = next(self._lids)
+            run.launch_id, run.launch_gen = lid, self._gen
+            self._jobs[lid] = run
+            self._send(("start", lid, key, run.hyper, kwargs, state, lr, target))
 
-    def set(self, run_id: int, lr: float, target: int) -> None:
+    def set(self, run, lr: float, target: int) -> None:
         with self._lock:
-            self._send(("set", run_id, lr, target))
+            if run.launch_id is not None:
+                self._send(("set", run.launch_id, lr, target))
 
-    def stop(self, run_id: int) -> None:
+    def stop(self, run) -> None:
         with self._lock:
-            self._send(("stop", run_id))
+            if run.launch_id is not None:
+                self._send(("stop", run.launch_id))
 
-    def drop(self, run_id: int) -> None:
-        """The child may forget a stopped run (the server changed or discarded it)."""
+    def drop(self, run) -> None:
+        """The child may forget the state it keeps for `run` (the server changed or discarded it)."""
         with self._lock:
-            if run_id in self._parked:
-                self._parked.remove(run_id)
-                self._send(("drop", run_id))
+            if run.parked_lid is not None:
+                self._drop_locked(run.parked_lid)
+                run.parked_lid = None
 
-    def _listen(self, inbox: Connection, proc) -> None:
+    def _listen(self, inbox: Connection, proc, gen: int) -> None:
+        reason = None
         while True:
             try:
                 msg = inbox.recv()
             except (EOFError, OSError):
                 break
-            run = self._runs.get(msg[1])
-            if msg[0] == "stopped":
-                with self._lock:
-                    if msg[2] == "stopped" and proc is self._proc:
-                        self._parked.append(msg[1])
+            except Exception as exc:  # noqa: BLE001 - an unreadable message: this process is not to be trusted
+                reason = f"unreadable message from the training process ({type(exc).__name__})"
+                proc.kill()
+                break
+            kind, lid = msg[0], msg[1]
+            with self._lock:
+                run = self._jobs.get(lid)
+                current = run is not None and run.launch_id == lid and gen == self._gen
+                if not current:
+                    if kind == "progress":
+                        self._send(("stop", lid))   # nobody holds this run any more
+                    elif kind == "stopped" and msg[2] == "stopped" and gen == self._gen:
+                        self._send(("drop", lid))
+                    continue
+                if kind == "stopped":
+                    run.launch_id = None
+                    if msg[2] == "stopped":
+                        run.parked_lid = lid
+                        self._parked[lid] = None
                         while len(self._parked) > MAX_PARKED:
-                            self._send(("drop", self._parked.pop(0)))
-            if run is None:
-                if msg[0] == "progress":
-                    self.stop(msg[1])                # nobody holds this run any more
-                elif msg[0] == "stopped":
-                    self.drop(msg[1])
-                continue
+                            old, _ = self._parked.popitem(last=False)
+                            self._send(("drop", old))
+                            other = self._jobs.get(old)
+                            if other is not None and other.parked_lid == old:
+                                other.parked_lid = None
             try:
-                if msg[0] == "progress":
+                if kind == "progress":
                     run.on_progress(*msg[2:])
-                elif msg[0] == "stopped":
+                elif kind == "stopped":
                     run.on_stopped(msg[2], msg[3])
             except Exception as exc:  # noqa: BLE001 - keep listening for the other runs
-                print(f"ssnn: training update for run {msg[1]} failed: {exc!r}", file=sys.stderr)
+                print(f"ssnn: training update for launch {lid} failed: {exc!r}", file=sys.stderr)
         inbox.close()
         proc.wait()
-        for run in list(self._runs.values()):        # the process died: nothing it held comes back
-            if getattr(run, "remote", False):
-                run.on_stopped("failed", {"message": f"the training process ended (exit status {proc.returncode})"})
+        reason = reason or f"the training process ended (exit status {proc.returncode})"
+        with self._lock:                            # nothing this process held comes back
+            if self._proc is proc:
+                self._proc = None
+            lost = [r for r in list(self._jobs.values()) if r.launch_id is not None and r.launch_gen == gen]
+            for r in lost:
+                r.launch_id = None
+        for r in lost:
+            r.on_stopped("failed", {"message": reason})
 
 
 _engine: Engine | None = None

@@ -234,7 +234,9 @@ def test_training_runs_in_the_server_without_reruns_and_survives_leaving_the_pag
 
 
 def test_identical_runs_started_together_are_trained_once():
-    hyper = Hyper(iterations=300, hidden=60, seed=4244)
+    from ssnn_app import state
+
+    hyper = Hyper(iterations=5000, hidden=60, seed=4244)   # long: it is still running throughout
     first, second, third = (app("pages/2_Train.py") for _ in range(3))
     for at in (first, second, third):
         at.session_state["hyper"] = hyper
@@ -246,21 +248,31 @@ def test_identical_runs_started_together_are_trained_once():
     third.button(key="b_train").click().run()
     assert second.session_state["run"] is leader and third.session_state["run"] is leader
     assert "2 other sessions watch this run" in texts(second.run())
+    wait_for(lambda: leader.iteration >= 3)
     # the third session pauses: it gets a copy of its own; the others train on
     third.button(key="b_pause").click().run()
     mine = third.session_state["run"]
     assert mine is not leader and mine.status == "paused" and leader.status == "running"
     paused_at = mine.iteration
-    wait_for(lambda: leader.status != "running", 300)
-    assert leader.status == "done" and leader.iteration == 300 and mine.iteration == paused_at < 300
-    assert mine.get_history().train_cost == leader.get_history().train_cost[:paused_at]
-    click_train(third)  # resumes its copy: the same numbers as the run it came from
-    mine = third.session_state["run"]
-    assert mine.iteration == 300 and mine.get_history().train_cost == leader.get_history().train_cost
-    assert (mine.trainer.current_params()["W1"] == leader.trainer.current_params()["W1"]).all()
-    # a learning-rate change in one watching session does not change the run for the other
-    second.run()
-    assert second.session_state["run"] is leader and leader.current_lr() == 0.5
+    assert paused_at >= 3 and not mine.remote
+    # the second one changes the learning rate: a copy of its own trains on with it, the leader keeps 0.5
+    second.sidebar.select_slider(key="w_lr").set_value(0.1).run()
+    theirs = second.session_state["run"]
+    assert theirs is not leader and theirs.status == "running" and theirs.current_lr() == 0.1
+    assert leader.status == "running" and leader.current_lr() == 0.5 and first.session_state["run"] is leader
+    forked_at = theirs.iteration
+    wait_for(lambda: theirs.iteration >= forked_at + 3 and leader.iteration >= forked_at + 3)
+    second.button(key="b_pause").click().run()
+    first.button(key="b_pause").click().run()   # alone now: the run itself stops
+    assert first.session_state["run"] is leader and leader.status == "paused" and not leader.remote
+    lead_cost, their = leader.get_history().train_cost, theirs.get_history()
+    # every copy starts from the very numbers of the run it came from
+    assert mine.get_history().train_cost == lead_cost[:paused_at]
+    split = their.learning_rate.index(0.1)
+    assert split == forked_at >= paused_at and their.train_cost[:split + 1] == lead_cost[:split + 1]
+    assert their.learning_rate[split:] == [0.1] * (len(their.learning_rate) - split)
+    for run in (leader, theirs, mine):
+        state.trainproc.engine().drop(run)    # free what the training process keeps for them
 
 
 def test_a_run_nobody_watches_stops():
@@ -276,3 +288,4 @@ def test_a_run_nobody_watches_stops():
     wait_for(lambda: not run.remote, 30)
     assert run.status == "paused" and 0 < run.iteration < 5000
     assert not at.exception
+    state.trainproc.engine().drop(run)

@@ -117,17 +117,25 @@ def goto(page, url: str, timeout: float = TIMEOUT_MS) -> None:
     wait_ready(page, timeout)
 
 
+# The watcher observes the whole document, not one stApp node (a page switch may draw a new one), and
+# reads each change's old value: a short rerun whose two changes (to `running`, back to `notRunning`)
+# both land before the observer's callback is still seen.
 _WATCH = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__ssnnLeftIdle = false;
+  window.__ssnnRan = false;
   if (window.__ssnnObs) window.__ssnnObs.disconnect();
-  window.__ssnnObs = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__ssnnLeftIdle = true;
+  window.__ssnnObs = new MutationObserver(records => {
+    for (const r of records)
+      if (r.oldValue !== 'notRunning' || r.target.getAttribute('data-test-script-state') !== 'notRunning')
+        window.__ssnnRan = true;
   });
-  window.__ssnnObs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__ssnnObs.observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                                      attributeFilter: ['data-test-script-state']});
 }"""
-_BACK_IDLE = """() => window.__ssnnLeftIdle &&
+_BACK_IDLE = """() => window.__ssnnRan &&
   document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
+_IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
+  return a && a.getAttribute('data-test-script-state') === 'notRunning'; }"""
+UNSEEN_RERUN_S = 20   # an action whose rerun was never seen: go on once the app is idle (what follows checks the page)
 
 
 def watch_rerun(page) -> None:
@@ -136,7 +144,14 @@ def watch_rerun(page) -> None:
 
 
 def wait_rerun_done(page, timeout: float = TIMEOUT_MS) -> None:
-    page.wait_for_function(_BACK_IDLE, timeout=timeout, polling=50)
+    """Wait for the watched rerun to finish. If none is seen within UNSEEN_RERUN_S (an action that needs
+    no rerun, or one too quick for the browser to show), wait for the app to be idle instead."""
+    try:
+        page.wait_for_function(_BACK_IDLE, timeout=min(timeout, UNSEEN_RERUN_S * 1000), polling=50)
+    except Exception as exc:  # playwright's TimeoutError
+        if "Timeout" not in type(exc).__name__ or timeout <= UNSEEN_RERUN_S * 1000:
+            raise
+        page.wait_for_function(_IDLE, timeout=timeout - UNSEEN_RERUN_S * 1000, polling=50)
 
 
 def click_and_wait(page, locator, timeout: float = TIMEOUT_MS) -> None:

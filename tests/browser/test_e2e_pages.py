@@ -16,7 +16,16 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import TIMEOUT_MS, assert_no_exception, goto, screenshot, wait_ready
+from .conftest import (
+    TIMEOUT_MS,
+    assert_no_exception,
+    click_and_wait,
+    goto,
+    screenshot,
+    wait_ready,
+    wait_rerun_done,
+    watch_rerun,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -31,41 +40,6 @@ STATUS_JS = """() => {
 
 
 # ------------------------------------------------------------------ helpers
-
-# conftest's watch_rerun looks at the state attribute only when its observer's callback runs: if a short
-# rerun's two changes (to `running`, back to `notRunning`) both land before that callback, it sees only
-# `notRunning` and waits until it times out (the likely cause of a 120 s timeout seen once here, under load,
-# after clicking a radio). This watcher also reads each change's old value, so it cannot miss a run.
-_WATCH = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__ssnnRan = false;
-  if (window.__ssnnRunObs) window.__ssnnRunObs.disconnect();
-  window.__ssnnRunObs = new MutationObserver(records => {
-    for (const r of records)
-      if (r.oldValue !== 'notRunning' || app.getAttribute('data-test-script-state') !== 'notRunning')
-        window.__ssnnRan = true;
-  });
-  window.__ssnnRunObs.observe(app, {attributes: true, attributeOldValue: true,
-                                    attributeFilter: ['data-test-script-state']});
-}"""
-_RAN = """() => window.__ssnnRan &&
-  document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
-
-
-def watch_rerun(page) -> None:
-    page.evaluate(_WATCH)
-
-
-def wait_rerun_done(page, timeout: float = TIMEOUT_MS) -> None:
-    page.wait_for_function(_RAN, timeout=timeout, polling=50)
-
-
-def click_and_wait(page, locator, timeout: float = TIMEOUT_MS) -> None:
-    """Click a widget and wait for the rerun it causes to finish."""
-    watch_rerun(page)
-    locator.click(timeout=timeout)
-    wait_rerun_done(page, timeout)
-
 
 @pytest.fixture(scope="module", autouse=True)
 def app_navigation_in_force(browser, app_url):
