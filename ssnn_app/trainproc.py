@@ -187,9 +187,15 @@ class Engine:
         self._pairs: OrderedDict = OrderedDict()   # key -> pair: the digit pairs the child has
 
     def warm(self) -> None:
-        """Start the process now (it takes ~0.5 s to import NumPy), so the first Train is quick."""
+        """Start the process now (it takes ~0.5 s to import NumPy), so the first Train is quick; and let
+        it forget stopped runs the server no longer has (their sessions ended)."""
         with self._lock:
             self._ensure()
+            self._purge_locked()
+
+    def _purge_locked(self) -> None:
+        for lid in [lid for lid in self._parked if self._jobs.get(lid) is None]:
+            self._drop_locked(lid)
 
     def _ensure(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -235,8 +241,7 @@ class Engine:
         else from `state` (the run's trainer as the server has it)."""
         with self._lock:
             self._ensure()
-            for lid in [lid for lid in self._parked if self._jobs.get(lid) is None]:
-                self._drop_locked(lid)            # runs the server has let go of
+            self._purge_locked()                  # runs the server has let go of
             parked = run.parked_lid
             run.parked_lid = None
             if parked is not None and parked in self._parked and run.launch_gen == self._gen:

@@ -289,3 +289,26 @@ def test_a_run_nobody_watches_stops():
     assert run.status == "paused" and 0 < run.iteration < 5000
     assert not at.exception
     state.trainproc.engine().drop(run)
+
+
+def test_a_dead_training_process_stops_its_runs_with_a_message_and_a_new_one_takes_over():
+    from ssnn_app import state
+
+    at = app("pages/2_Train.py")
+    at.session_state["hyper"] = Hyper(iterations=5000, hidden=20, seed=4246)
+    at.run()
+    at.button(key="b_train").click().run()
+    run = at.session_state["run"]
+    wait_for(lambda: run.iteration >= 3)
+    state.trainproc.engine()._proc.kill()          # e.g. killed for memory by the system
+    wait_for(lambda: not run.remote, 30)
+    at.run()
+    assert run.status == "paused" and "training stopped unexpectedly" in run.failure and not at.exception
+    assert any("training stopped unexpectedly" in e.value for e in at.error)
+    kept = run.iteration                             # the state the server last had, intact
+    assert kept == len(run.get_history().train_cost)
+    at.button(key="b_train").click().run()           # a new training process continues the run
+    wait_for(lambda: run.iteration >= kept + 3)
+    at.button(key="b_pause").click().run()
+    assert run.status == "paused" and run.failure is None and run.iteration >= kept + 3
+    state.trainproc.engine().drop(run)
