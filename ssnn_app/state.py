@@ -6,6 +6,7 @@ directly except through the Train page's actions here.
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import threading
@@ -33,6 +34,7 @@ SNAPSHOT_BUDGET = 16 * 2**20     # bytes of W1 copies kept per run for the repla
 MAX_FINISHED = 6                 # runs kept for "compare runs"
 SHARED_RESULTS = 32              # finished runs shared across sessions (classroom mode)
 REDRAW_SECONDS = 0.3             # the live chart redraws about 3 times a second
+GC_SECONDS = 30.0                # full garbage collections at most this often (see _collect_garbage)
 STOP_TIMEOUT = 60.0              # seconds to wait for the training process to hand a run back
 
 
@@ -87,10 +89,38 @@ def setup_page(title: str, icon: str) -> None:
     for problem in ss.pop("url_problems", []):
         st.warning(problem)
     trainproc.engine().warm()  # the training process, started before the first Train
+    _collect_garbage()
     note_finished()
     sync_url()
     if title != "Train":  # the Train page has its own live status line
         _sidebar_status()
+
+
+_last_gc = [0.0]
+
+
+def _collect_garbage() -> None:
+    """A full garbage collection at most every GC_SECONDS, on page loads. Streamlit's own one after
+    every script run is off (.streamlit/config.toml): it ran ~3 times a second per live chart. Closed
+    sessions' state is kept in reference cycles, so without any full collection it would stay."""
+    now = time.monotonic()
+    if now - _last_gc[0] >= GC_SECONDS:
+        _last_gc[0] = now
+        gc.collect()
+        if _malloc_trim is not None:
+            _malloc_trim(0)  # hand freed heap memory back to the system (glibc keeps it otherwise)
+
+
+def _find_malloc_trim():
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 def settings() -> Hyper:

@@ -205,6 +205,9 @@ class Engine:
         repo = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        # glibc otherwise raises its mmap threshold after the first large free, and the training sets
+        # of finished runs stay in the process's heap instead of going back to the system
+        env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 20))
         code = f"from ssnn_app.trainproc import child_main; child_main({to_child_r}, {from_child_w})"
         proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
                                 cwd=repo, env=env, stdin=subprocess.DEVNULL)
