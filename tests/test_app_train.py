@@ -210,12 +210,17 @@ def wait_for(predicate, timeout=120.0):
         time.sleep(0.01)
 
 
-def test_training_runs_in_the_server_without_reruns_and_survives_leaving_the_page():
+def start_training(**settings):
+    """The Train page with these settings, Train pressed (not waited for): (AppTest, its run)."""
     at = app("pages/2_Train.py")
-    at.session_state["hyper"] = Hyper(iterations=400, hidden=40, seed=4243)
+    at.session_state["hyper"] = Hyper(**settings)
     at.run()
     at.button(key="b_train").click().run()
-    run = at.session_state["run"]
+    return at, at.session_state["run"]
+
+
+def test_training_runs_in_the_server_without_reruns_and_survives_leaving_the_page():
+    at, run = start_training(iterations=400, hidden=40, seed=4243)
     assert run.status == "running" and run.remote
     wait_for(lambda: run.iteration >= 5)  # no script run in between: the training process goes on
     at.switch_page("pages/3_Weights.py").run()  # looking at the tiles does not stop it
@@ -294,11 +299,7 @@ def test_a_run_nobody_watches_stops():
 def test_a_dead_training_process_stops_its_runs_with_a_message_and_a_new_one_takes_over():
     from ssnn_app import state
 
-    at = app("pages/2_Train.py")
-    at.session_state["hyper"] = Hyper(iterations=5000, hidden=20, seed=4246)
-    at.run()
-    at.button(key="b_train").click().run()
-    run = at.session_state["run"]
+    at, run = start_training(iterations=5000, hidden=20, seed=4246)
     wait_for(lambda: run.iteration >= 3)
     state.trainproc.engine()._proc.kill()          # e.g. killed for memory by the system
     wait_for(lambda: not run.remote, 30)
