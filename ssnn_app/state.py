@@ -534,7 +534,7 @@ def start_training() -> None:
 
 
 def wait_until_stopped(run: Run, timeout: float = 3600) -> None:
-    """Block until the worker has stopped (done, paused, diverged or failed)."""
+    """Block until the run is no longer training (done, paused, diverged or failed)."""
     deadline = time.monotonic() + timeout
     while run.status == "running" and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -568,11 +568,7 @@ def _own(run: Run) -> Run:
         return run
     trainer = _new_trainer(run.hyper)
     with run.hold():
-        src = run.trainer
-        trainer.restore(src.current_params(), src.iteration, src.history, src.snapshots)
-        trainer.snapshot_every = src.snapshot_every
-        trainer.set_learning_rate(src.learning_rate)
-        trainer.train_seconds = src.train_seconds
+        trainproc.apply_state(trainer, trainproc.trainer_state(run.trainer))
         mine = Run(run.hyper, run.source, trainer, run.status, from_shared=run.from_shared,
                    lr_changed=run.lr_changed, pair=run.pair)
     _set_run(mine)
@@ -654,7 +650,8 @@ def _after_chunk(run: Run) -> None:
 
 
 def _finish(run: Run) -> None:
-    """Share a finished run if it is a plain run of its settings (runs in the worker: no session state)."""
+    """Share a finished run if it is a plain run of its settings (called from the training process's
+    listener thread too: no session state here)."""
     _unregister(run)
     t, h = run.trainer, run.trainer.history
     plain = all(lr == run.hyper.learning_rate for lr in h.learning_rate) and t.iteration == run.hyper.iterations
@@ -717,7 +714,7 @@ def current() -> View | None:
         return cached[1]
     history, snapshots = run.get_history(), run.get_snapshots()
     if run.trainer is not None:
-        with run.hold():  # a consistent state even while the worker trains
+        with run.hold():  # a consistent state even while the training process has the run
             key = (run.id, run.iteration, False)
             params, scaler = run.trainer.current_params(), run.trainer.scaler
             history, snapshots = run.trainer.history.copy(), list(run.trainer.snapshots)

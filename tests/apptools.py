@@ -1,4 +1,4 @@
-"""Helpers for AppTest: training runs in a worker thread of the server, so a test waits for the run
+"""Helpers for AppTest: training runs in the training process beside the app, so a test waits for the run
 to stop (as a browser's live chart would), then reruns the page to see the result."""
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -202,8 +203,6 @@ def test_history_csv_has_every_iteration():
 
 
 def wait_for(predicate, timeout=120.0):
-    import time
-
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"

@@ -419,11 +419,17 @@ def test_try_it_draw_and_upload(page, app_url, digit_pngs):
 # ------------------------------------------------------------------ Data and How it works
 
 
-def test_data_page_browse(page, app_url):
+def open_data_page(page, app_url):
+    """The Data page at its first page of training 0s: (main area, the browse caption)."""
     goto(page, f"{app_url}/Data")
     main = page.locator(MAIN)
     browse = main.locator('[data-testid="stCaptionContainer"]', has_text="pages of 40")
     expect(browse).to_contain_text("showing train #0…", timeout=EXPECT_MS)
+    return main, browse
+
+
+def test_data_page_browse(page, app_url):
+    main, browse = open_data_page(page, app_url)
     first = " ".join(browse.inner_text().split())
     m = re.search(r"([\d,]+) train images of 0 · (\d+) pages of 40 · showing train #(\d+)…#(\d+)", first)
     assert m, first
@@ -453,11 +459,8 @@ def test_data_page_browse(page, app_url):
 
 
 def test_data_page_pagination_follows_a_new_digit(page, app_url):
-    goto(page, f"{app_url}/Data")
-    main = page.locator(MAIN)
-    browse = main.locator('[data-testid="stCaptionContainer"]', has_text="pages of 40")
+    main, browse = open_data_page(page, app_url)
     active = main.locator('[data-testid="stPaginationPageActive"]')
-    expect(browse).to_contain_text("showing train #0…", timeout=EXPECT_MS)
     wait_images_loaded(page, 41)
     click_settled(page, main.locator('[data-testid="stPaginationNext"]').first)
     expect(active).to_have_text("2", timeout=EXPECT_MS)
