@@ -89,6 +89,7 @@ def setup_page(title: str, icon: str) -> None:
     for problem in ss.pop("url_problems", []):
         st.warning(problem)
     trainproc.engine().warm()  # the training process, started before the first Train
+    prepare_training(settings())
     _collect_garbage()
     note_finished()
     sync_url()
@@ -450,6 +451,14 @@ def _scaler(pair, scaling: str) -> Standardiser:
         while len(_scalers) > 8:
             _scalers.popitem(last=False)
     return scaler
+
+
+def prepare_training(hyper: Hyper) -> None:
+    """Have the training process standardise the training set of these settings now (once per pair,
+    scaling and precision), so that pressing Train starts training at once."""
+    pair = app_data.pair(hyper.digits)
+    if pair is not None:
+        trainproc.engine().prepare(pair, _scaler(pair, hyper.scaling), hyper.dtype)
 
 
 def _new_trainer(hyper: Hyper) -> Trainer | None:

@@ -13,10 +13,12 @@ stops (`stopped`: finished, diverged, or asked to stop so that someone can read 
 
 Messages are tuples sent over two pipes with multiprocessing.connection (both ends are this module).
 Server to child: ("data", key, pair), ("forget", key) (digit pairs, sent once, kept by key),
+("prepare", key, scaler, dtype) (make that pair's standardised training set ahead of a Train click),
 ("start", lid, key, hyper, trainer_kwargs, state, lr, target),
 ("resume", lid, lr, target), ("set", lid, lr, target), ("stop", lid), ("drop", lid).
 Child to server: ("progress", lid, iteration, steps, evals, train_seconds),
 ("stopped", lid, why, state), why in done | diverged | stopped | failed. A lid is one launch of a run.
+("made", key, scaling, dtype, nbytes, seconds): a training set standardised (Engine.made keeps a log).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -36,6 +39,8 @@ STEP_FIELDS = ("iteration", "train_cost", "train_accuracy", "learning_rate")
 EVAL_FIELDS = ("eval_iteration", "test_cost", "test_accuracy")
 MAX_PARKED = 4            # stopped runs the child keeps ready to resume without a new start
 MAX_PAIRS = 6             # digit pairs the child keeps (about 12 MB each)
+MAX_SETS = 3              # standardised training sets the child keeps ready (30 MB for 0/1 in float32,
+                          # 60 MB in float64), shared by all runs of the same pair, scaling and precision
 
 
 def trainer_state(t, known=frozenset()) -> dict:
@@ -88,10 +93,24 @@ def child_main(read_fd: int, write_fd: int) -> None:
     """The training process: obeys the server's messages, trains the active runs in turns."""
     from ssnn_core import Trainer
     from ssnn_core.data import PairData
+    from ssnn_core.trainer import TrainingSet
 
     inbox, out = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     jobs: dict[int, _Job] = {}
     pairs: dict = {}
+    sets: OrderedDict = OrderedDict()   # (pair key, scaling, dtype) -> TrainingSet, least recently used first
+
+    def training_set(key, scaler, dtype: str):
+        skey = (key, scaler.mode, dtype)
+        if skey in sets:
+            sets.move_to_end(skey)
+        else:
+            began = time.perf_counter()
+            sets[skey] = TrainingSet.for_pair(pairs[key], scaler, dtype)
+            out.send(("made", key, scaler.mode, dtype, sets[skey].nbytes, time.perf_counter() - began))
+            while len(sets) > MAX_SETS:   # runs training on an older one keep it until they end
+                sets.popitem(last=False)
+        return sets[skey]
 
     def stopped(run_id: int, why: str) -> None:
         job = jobs[run_id]
@@ -107,8 +126,13 @@ def child_main(read_fd: int, write_fd: int) -> None:
             pairs[lid] = PairData(**msg[2])
         elif kind == "forget":
             pairs.pop(lid, None)
+            for skey in [skey for skey in sets if skey[0] == lid]:
+                del sets[skey]
+        elif kind == "prepare":
+            training_set(lid, msg[2], msg[3])
         elif kind == "start":
             _, _, key, hyper, kwargs, state, lr, target = msg
+            kwargs = {**kwargs, "training_set": training_set(key, kwargs["scaler"], hyper.dtype)}
             t = Trainer(pairs[key], hyper.replace(iterations=target), **kwargs)
             if state is not None:
                 apply_state(t, state)
@@ -127,6 +151,8 @@ def child_main(read_fd: int, write_fd: int) -> None:
         try:
             handle(msg)
         except Exception as exc:  # noqa: BLE001 - one bad launch must not stop the others
+            if msg[0] == "prepare":
+                return                               # the start that needs it will say what is wrong
             jobs.pop(msg[1], None)
             if msg[0] in ("start", "resume", "set"):
                 out.send(("stopped", msg[1], "failed", {"message": f"{type(exc).__name__}: {exc}"}))
@@ -185,6 +211,8 @@ class Engine:
         self._jobs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # launch id -> run
         self._parked: OrderedDict = OrderedDict()  # launch ids the child holds stopped, oldest first
         self._pairs: OrderedDict = OrderedDict()   # key -> pair: the digit pairs the child has
+        self._prepared: OrderedDict = OrderedDict()  # training sets asked for by `prepare`, newest last
+        self.made: deque = deque(maxlen=64)        # (pair key, scaling, dtype, bytes, seconds) the child made
 
     def warm(self) -> None:
         """Start the process now (it takes ~0.5 s to import NumPy), so the first Train is quick; and let
@@ -216,7 +244,7 @@ class Engine:
         if self._queue is not None:
             self._queue.put(None)                  # the old writer stops
         self._proc, self._gen, self._queue = proc, self._gen + 1, queue.Queue()
-        self._parked, self._pairs = OrderedDict(), OrderedDict()
+        self._parked, self._pairs, self._prepared = OrderedDict(), OrderedDict(), OrderedDict()
         threading.Thread(target=self._write, args=(Connection(to_child_w, readable=False), self._queue),
                          name="ssnn-train-writer", daemon=True).start()
         threading.Thread(target=self._listen, args=(Connection(from_child_r, writable=False), proc, self._gen),
@@ -255,19 +283,48 @@ class Engine:
                 return
             if parked is not None:
                 self._drop_locked(parked)
-            key = (id(pair), pair.source, tuple(pair.digits))
-            if key in self._pairs:
-                self._pairs.move_to_end(key)
-            else:
-                fields = {k: getattr(pair, k) for k in ("x_train", "y_train", "x_test", "y_test", "digits", "source")}
-                self._send(("data", key, fields))
-                self._pairs[key] = pair              # held, so that its id is not reused meanwhile
-                while len(self._pairs) > MAX_PAIRS:
-                    self._send(("forget", self._pairs.popitem(last=False)[0]))
+            key = self._pair_locked(pair)
+            self._note_set_locked((key, kwargs["scaler"].mode, run.hyper.dtype))
             lid = next(self._lids)
             run.launch_id, run.launch_gen = lid, self._gen
             self._jobs[lid] = run
             self._send(("start", lid, key, run.hyper, kwargs, state, lr, target))
+
+    def _pair_locked(self, pair) -> tuple:
+        """The child's key for `pair`, sending it the pair first if it does not have it."""
+        key = (id(pair), pair.source, tuple(pair.digits))
+        if key in self._pairs:
+            self._pairs.move_to_end(key)
+        else:
+            fields = {k: getattr(pair, k) for k in ("x_train", "y_train", "x_test", "y_test", "digits", "source")}
+            self._send(("data", key, fields))
+            self._pairs[key] = pair              # held, so that its id is not reused meanwhile
+            while len(self._pairs) > MAX_PAIRS:
+                old = self._pairs.popitem(last=False)[0]
+                self._send(("forget", old))
+                for skey in [skey for skey in self._prepared if skey[0] == old]:
+                    del self._prepared[skey]
+        return key
+
+    def _note_set_locked(self, skey: tuple) -> bool:
+        """The child is about to use training set `skey` (it keeps the MAX_SETS used last, as this
+        mirror does). True if it has it already."""
+        known = skey in self._prepared
+        self._prepared[skey] = None
+        self._prepared.move_to_end(skey)
+        while len(self._prepared) > MAX_SETS:
+            self._prepared.popitem(last=False)
+        return known
+
+    def prepare(self, pair, scaler, dtype: str) -> None:
+        """Have the child standardise `pair`'s training set now (~0.1 s of its time, once), so that a
+        Train click with these settings starts training at once. Asked again only after the child may
+        have let it go (MAX_SETS newer ones prepared since)."""
+        with self._lock:
+            self._ensure()
+            key = self._pair_locked(pair)
+            if not self._note_set_locked((key, scaler.mode, dtype)):
+                self._send(("prepare", key, scaler, dtype))
 
     def set(self, run, lr: float, target: int) -> None:
         with self._lock:
@@ -298,6 +355,9 @@ class Engine:
                 proc.kill()
                 break
             kind, lid = msg[0], msg[1]
+            if kind == "made":
+                self.made.append(msg[1:])
+                continue
             with self._lock:
                 run = self._jobs.get(lid)
                 current = run is not None and run.launch_id == lid and gen == self._gen

@@ -113,24 +113,82 @@ class _Compute:
             f.result()
 
 
+# ---------------------------------------------------------------- the training inputs, ready to train on
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One of the PARTS slices of the samples: Xb, one contiguous (k + 1, b) array per block of samples
+    (standardised active pixels, one column per sample, and a last row of ones so that the GEMMs apply b1
+    and give its gradient); blocks, their (start, end) within the slice; Y (m_p,) labels."""
+
+    Xb: tuple
+    blocks: tuple
+    Y: np.ndarray
+    Y1: np.ndarray
+    sign: np.ndarray
+
+
+class TrainingSet:
+    """The standardised training images of a digit pair, cut into fixed slices and cache-sized blocks:
+    the large part of a trainer's memory (31 MB for 0/1 in float32), made once and shared read-only by
+    every Trainer of the same pair, scaling and precision, whatever its width n1.
+
+    x_train: (m, 784) uint8 images, y_train: (m,) labels in {0, 1}; scaler fitted on x_train."""
+
+    def __init__(self, x_train: np.ndarray, y_train: np.ndarray, scaler: Standardiser, dtype):
+        self.dtype = np.dtype(dtype)
+        self.scaler = scaler
+        self.active = scaler.active()                                      # (k,) pixel indices
+        self.m = len(y_train)
+        k1 = len(self.active) + 1
+        max_block = max(64, BLOCK_BYTES // (k1 * self.dtype.itemsize))
+        mean, scale = scaler.mean[self.active], scaler.scale[self.active]
+        Y = np.asarray(y_train).astype(self.dtype)
+        pieces = []
+        for idx in np.array_split(np.arange(self.m), PARTS):   # the cut depends on m, k and dtype only
+            if not len(idx):
+                continue
+            s, e = int(idx[0]), int(idx[-1]) + 1
+            n_blocks = -(-(e - s) // max_block)                 # ceil, then blocks of equal size
+            size = -(-(e - s) // n_blocks)
+            blocks = tuple((a, min(a + size, e - s)) for a in range(0, e - s, size))
+            Xb = []
+            for a, b in blocks:
+                # as Standardiser.transform: float64 arithmetic, then one rounding to dtype
+                rows = (x_train[s + a:s + b, self.active].astype(np.float64) - mean) / scale   # (b, k)
+                block = np.ones((k1, b - a), self.dtype)
+                block[:-1] = rows.T
+                block.flags.writeable = False
+                Xb.append(block)
+            y = Y[s:e]
+            pieces.append(_Piece(tuple(Xb), blocks, y, y > 0.5, 1 - 2 * y))
+        self.pieces = tuple(pieces)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(x.nbytes for p in self.pieces for x in p.Xb)
+
+    @classmethod
+    def for_pair(cls, data: PairData, scaler: Standardiser, dtype) -> TrainingSet:
+        return cls(data.x_train, data.y_train, scaler, dtype)
+
+
 # ---------------------------------------------------------------- one slice of the samples
 
 
 class _Part:
-    """A fixed slice of the training samples, its buffers, and the partial sums one pass over it gives.
+    """One fixed slice of the training samples (from a TrainingSet), the buffers of one trainer for it,
+    and the partial sums one pass over it gives.
 
-    XT: (k + 1, m_p) standardised active pixels, one column per sample (the article's layout, which the
-    forward GEMM reads fastest), and a last row of ones so that the GEMMs apply b1 and give its gradient;
-    it is kept as one contiguous (k + 1, b) array per block. Y: (m_p,) labels; block: samples per block.
     After `run`: dW1 (n1, k + 1) (the last column is db1), dW2 (1, n1) summed over the slice; db2,
     cost_sum, correct."""
 
-    def __init__(self, XT: np.ndarray, Y: np.ndarray, n1: int, block: int):
-        self.Y, self.Y1, self.sign = Y, Y > 0.5, 1 - 2 * Y
-        m_p = len(Y)
-        self.blocks = [(s, min(s + block, m_p)) for s in range(0, m_p, block)]
-        self._Xb = [np.ascontiguousarray(XT[:, s:e]) for s, e in self.blocks]
-        dtype, k1 = XT.dtype, XT.shape[0]
+    def __init__(self, piece: _Piece, n1: int):
+        self.Y, self.Y1, self.sign = piece.Y, piece.Y1, piece.sign
+        self.blocks, self._Xb = piece.blocks, piece.Xb
+        m_p = len(piece.Y)
+        dtype, k1 = piece.Xb[0].dtype, piece.Xb[0].shape[0]
         self.dW1 = np.empty((n1, k1), dtype)
         self._dW1_block = np.empty((n1, k1), dtype)
         self.dW2 = np.empty((1, n1), dtype)
@@ -246,25 +304,31 @@ class Trainer:
     data: the selected digit pair; hyper: the run's settings (hyper.iterations is the target, not a limit
     on `run`). The learning rate may be changed between chunks with `set_learning_rate`.
     scaler: the Standardiser of data.x_train with hyper.scaling, if already fitted (else fitted here).
-    The standardised training set (the large part of a Trainer's memory) is made on the first step, so a
-    Trainer that only holds a run's state (parameters, history, evaluations) stays small.
+    training_set: the TrainingSet of data with that scaler and hyper.dtype, if already made (it is shared,
+    never written). Else it is made on the first step, so a Trainer that only holds a run's state
+    (parameters, history, evaluations) stays small.
     """
 
     def __init__(self, data: PairData, hyper: Hyper, eval_every: int = 10,
-                 snapshot_every: int = 0, max_snapshots: int = 60, scaler: Standardiser | None = None):
+                 snapshot_every: int = 0, max_snapshots: int = 60, scaler: Standardiser | None = None,
+                 training_set: TrainingSet | None = None):
         self.hyper = hyper
         self.dtype = np.dtype(hyper.dtype)
         self.learning_rate = hyper.learning_rate
         self.eval_every = max(1, int(eval_every))
         self.snapshot_every = int(snapshot_every)
         self.max_snapshots = max_snapshots
+        if training_set is not None:
+            if training_set.dtype != self.dtype or training_set.m != len(data.y_train):
+                raise ValueError("training_set was made for other data or another precision")
+            scaler = training_set.scaler
         self.scaler = scaler if scaler is not None else Standardiser.fit(data.x_train, hyper.scaling)
+        self._data = data
+        self._training_set = training_set
         self.active = self.scaler.active()                                        # (k,) pixel indices
-        self._x_train = data.x_train                                               # (m, 784) uint8
-        self._Y = data.y_train.astype(self.dtype)                                  # (m,)
         self.X_test = self.scaler.transform(data.x_test, self.dtype)               # (n0, m_test)
         self.Y_test = data.y_test.astype(self.dtype)[None, :]                      # (1, m_test)
-        self.m = len(self._Y)
+        self.m = len(data.y_train)
         self.params = init_params(hyper.hidden, hyper.seed, dtype=self.dtype)
         n1, n1p, k = hyper.hidden, padded_rows(hyper.hidden), len(self.active)
         # the parameters trained, padded with zero units to n1p (see the module docstring):
@@ -354,22 +418,10 @@ class Trainer:
     @property
     def _parts(self) -> list[_Part]:
         if self._parts_made is None:
-            self._parts_made = self._make_parts(self.scaler.transform(self._x_train, self.dtype))
+            if self._training_set is None:
+                self._training_set = TrainingSet.for_pair(self._data, self.scaler, self.dtype)
+            self._parts_made = [_Part(piece, self._W1a.shape[0]) for piece in self._training_set.pieces]
         return self._parts_made
-
-    def _make_parts(self, X: np.ndarray) -> list[_Part]:
-        """X: (n0, m) -> PARTS slices of the active pixels in blocks; the cut depends on m, k and dtype only."""
-        n1, k1 = self._W1a.shape
-        max_block = max(64, BLOCK_BYTES // (k1 * self.dtype.itemsize))
-        parts = []
-        for idx in np.array_split(np.arange(self.m), PARTS):
-            if len(idx):
-                s, e = int(idx[0]), int(idx[-1]) + 1
-                blocks = -(-(e - s) // max_block)                       # ceil, then blocks of equal size
-                XT = np.ones((k1, e - s), self.dtype)                   # (k + 1, m_p): last row ones
-                XT[:-1] = X[self.active, s:e]
-                parts.append(_Part(XT, self._Y[s:e], n1, -(-(e - s) // blocks)))
-        return parts
 
     def _trained(self) -> dict:
         """The arrays the steps update in place (padded to n1p units)."""

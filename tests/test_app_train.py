@@ -264,8 +264,8 @@ def test_identical_runs_started_together_are_trained_once():
     theirs = second.session_state["run"]
     assert theirs is not leader and theirs.status == "running" and theirs.current_lr() == 0.1
     assert leader.status == "running" and leader.current_lr() == 0.5 and first.session_state["run"] is leader
-    forked_at = theirs.iteration
-    wait_for(lambda: theirs.iteration >= forked_at + 3 and leader.iteration >= forked_at + 3)
+    seen_at_fork = theirs.iteration      # the copy may already have trained on since the fork
+    wait_for(lambda: theirs.iteration >= seen_at_fork + 3 and leader.iteration >= seen_at_fork + 3)
     second.button(key="b_pause").click().run()
     first.button(key="b_pause").click().run()   # alone now: the run itself stops
     assert first.session_state["run"] is leader and leader.status == "paused" and not leader.remote
@@ -273,7 +273,7 @@ def test_identical_runs_started_together_are_trained_once():
     # every copy starts from the very numbers of the run it came from
     assert mine.get_history().train_cost == lead_cost[:paused_at]
     split = their.learning_rate.index(0.1)
-    assert split == forked_at >= paused_at and their.train_cost[:split + 1] == lead_cost[:split + 1]
+    assert paused_at <= split <= seen_at_fork and their.train_cost[:split + 1] == lead_cost[:split + 1]
     assert their.learning_rate[split:] == [0.1] * (len(their.learning_rate) - split)
     for run in (leader, theirs, mine):
         state.trainproc.engine().drop(run)    # free what the training process keeps for them
@@ -312,3 +312,34 @@ def test_a_dead_training_process_stops_its_runs_with_a_message_and_a_new_one_tak
     at.button(key="b_pause").click().run()
     assert run.status == "paused" and run.failure is None and run.iteration >= kept + 3
     state.trainproc.engine().drop(run)
+
+
+def test_runs_of_one_pair_share_the_training_set_the_train_page_prepared():
+    """Opening the Train page has the training process standardise the training set; runs of any width
+    on that pair, scaling and precision then train on that one copy (none is made at Train)."""
+    from ssnn_app import state
+
+    engine = state.trainproc.engine()
+    settings = {"digits": (2, 7), "scaling": "seed", "dtype": "float64"}   # no other test trains these
+    at = app("pages/2_Train.py")
+    at.session_state["hyper"] = Hyper(iterations=30, hidden=14, seed=4247, **settings)
+    at.run()
+    pair = state.app_data.pair((2, 7))
+
+    def made():
+        return [m for m in engine.made if m[0][0] == id(pair) and m[1:3] == ("seed", "float64")]
+
+    wait_for(lambda: made(), 60)
+    m = len(pair.y_train)
+    assert len(made()) == 1 and made()[0][3] > m * 500 * 8   # (k + 1) x m float64 values, k the pixels that vary
+    click_train(at)
+    other = app("pages/2_Train.py")
+    other.session_state["hyper"] = Hyper(iterations=30, hidden=41, seed=4248, **settings)
+    other.run()
+    click_train(other)
+    for t in (at, other):
+        assert t.session_state["run"].status == "done" and not t.exception
+    assert len(made()) == 1
+    solo = state._new_trainer(other.session_state["run"].hyper)
+    solo.run()
+    assert solo.history.train_cost == other.session_state["run"].get_history().train_cost

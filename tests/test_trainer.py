@@ -20,7 +20,8 @@ from ssnn_core.data import load_mnist, select_digits
 from ssnn_core.inspect import evaluate
 from ssnn_core.network import loss_and_grads
 from ssnn_core.reference import reference_train
-from ssnn_core.trainer import Trainer
+from ssnn_core.scaling import Standardiser
+from ssnn_core.trainer import Trainer, TrainingSet
 
 FLOAT64_RTOL = 1e-9   # trainer float64 vs the reference: parameters and cost
 FLOAT32_RTOL = 1e-3   # trainer float32 vs the float64 reference (measured: ~5e-5 params, ~1e-7 cost on MNIST)
@@ -142,6 +143,36 @@ def test_concurrent_trainers_are_independent_and_restore_blas_threads(synthetic_
     for t in trainers:
         assert_identical(state(alone), state(t))
     assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
+
+
+@pytest.mark.parametrize("dtype, scaling", [("float32", "safe"), ("float64", "seed")])
+def test_one_training_set_shared_by_trainers_of_any_width_gives_their_own_results(
+        synthetic_pair, small_blocks, dtype, scaling):
+    """The training process standardises a pair once and every run of that pair, scaling and precision
+    trains on it: the results are bit-identical to trainers that make their own, and nobody writes to it."""
+    pair = synthetic_pair(n_train=1000)
+    shared = TrainingSet.for_pair(pair, Standardiser.fit(pair.x_train, scaling), dtype)
+    before = [x.copy() for piece in shared.pieces for x in piece.Xb]
+    assert sum(len(piece.Y) for piece in shared.pieces) == len(pair.y_train)
+    assert shared.nbytes == sum(x.nbytes for x in before) and len(before) > 2
+    for n1 in (1, 10, 37):
+        hyper = Hyper(hidden=n1, dtype=dtype, scaling=scaling, iterations=7)
+        own, on_shared = Trainer(pair, hyper, eval_every=2), Trainer(pair, hyper, eval_every=2, training_set=shared)
+        own.run()
+        on_shared.run()
+        assert_identical(state(own), state(on_shared))
+    assert all(np.array_equal(a, b) for a, b in zip(before, (x for p in shared.pieces for x in p.Xb)))
+    assert not any(x.flags.writeable for piece in shared.pieces for x in piece.Xb)
+
+
+def test_a_training_set_of_another_precision_or_pair_is_refused(synthetic_pair):
+    pair = synthetic_pair(n_train=300)
+    scaler = Standardiser.fit(pair.x_train, "safe")
+    with pytest.raises(ValueError, match="other data or another precision"):
+        Trainer(pair, Hyper(dtype="float64"), training_set=TrainingSet.for_pair(pair, scaler, "float32"))
+    other = synthetic_pair(n_train=200)
+    with pytest.raises(ValueError, match="other data or another precision"):
+        Trainer(pair, Hyper(), training_set=TrainingSet.for_pair(other, scaler, "float32"))
 
 
 # ---------------------------------------------------------------- the chunked-run contract
