@@ -225,6 +225,7 @@ class Session:
     name: str
     query: str
     load_s: float | None = None        # goto -> page idle
+    shown_s: float | None = None       # Train click -> "Test error rate" shown
     result_s: float | None = None      # Train click -> "Test error rate" shown and the script idle
     shared: bool = False               # the result came from classroom sharing
     followed: bool = False             # the session watched a run other sessions watched too
@@ -253,6 +254,7 @@ async def train_session(browser, url: str, query: str, name: str, timeout_s: flo
         t0 = time.perf_counter()
         await button.click(timeout=ms)
         await page.locator(METRIC, has_text=RESULT_LABEL).first.wait_for(timeout=ms)
+        s.shown_s = time.perf_counter() - t0
         await page.wait_for_selector(APP_IDLE, timeout=ms)
         s.result_s = time.perf_counter() - t0
         stage = "read"

@@ -64,11 +64,12 @@ def live_panel() -> None:
     status_line(run, st)
     h = run.history_now() if run else None
     running = run is not None and run.status == "running"
-    if running or h is None or not h.iteration:  # light enough to redraw ~3 times a second
-        target = run.target if run is not None else hyper.iterations
-        st.markdown(fig_train.live_svg(h if h is not None else History(), log_y, target), unsafe_allow_html=True)
-    else:  # stopped: the interactive chart (hover, zoom)
-        st.plotly_chart(fig_train.cost_figure(h, log_y, run.target), key="cost_chart")
+    target = run.target if run is not None else hyper.iterations
+    if running:  # light enough to redraw ~3 times a second
+        st.markdown(fig_train.live_svg(h, log_y, target), unsafe_allow_html=True)
+    else:  # the interactive chart (hover, zoom); drawn empty before training, so that the browser has
+        # loaded its chart library by the time the result comes (~1 s of a small machine's CPU)
+        st.plotly_chart(fig_train.cost_figure(h if h is not None else History(), log_y, target), key="cost_chart")
     if h is None or not h.iteration:
         st.caption("The cost curve is drawn here, live, once training starts.")
     if st.session_state.get("_live") and not running:
@@ -106,8 +107,11 @@ if len(finished) > 1:
     st.plotly_chart(fig_train.compare_figure(finished, log_y), key="compare")
 
 st.subheader("Save and share")
-view = state.current() if run is not None else None
+training = run is not None and run.status == "running"
+view = state.current() if run is not None and not training else None  # (reading it would pause training)
 c1, c2, c3 = st.columns(3)
+if training:
+    c1.caption("The model and its history can be downloaded once the run is paused or finished.")
 if view is not None:
     c1.download_button("Download model (.npz)", state.model_bytes(view), "ssnn-model.npz",
                        "application/octet-stream", key="dl_model", on_click="ignore")

@@ -75,6 +75,9 @@ def test_train_page_before_training():
     at = app("pages/2_Train.py")
     assert "Not trained yet" in texts(at)
     assert at.button(key="b_pause").disabled and not at.button(key="b_train").disabled
+    # the interactive chart is there, empty, from the start (the browser loads its library before the result)
+    spec = next(s for s in charts(at).values() if any(t.get("name") == "train cost" for t in s["data"]))
+    assert all(not t.get("y") for t in spec["data"]) and spec["layout"]["xaxis"]["range"] == [0, 500]
 
 
 def test_train_runs_to_the_end_and_reports():
@@ -221,6 +224,7 @@ def start_training(**settings):
 def test_training_runs_in_the_server_without_reruns_and_survives_leaving_the_page():
     at, run = start_training(iterations=400, hidden=40, seed=4243)
     assert run.status == "running" and run.remote
+    assert "downloaded once the run is paused or finished" in texts(at)   # the page did not stop it to read it
     wait_for(lambda: run.iteration >= 5)  # no script run in between: the training process goes on
     at.switch_page("pages/3_Weights.py").run()  # looking at the tiles does not stop it
     assert not at.exception
