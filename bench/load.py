@@ -4,9 +4,10 @@
     python bench/load.py --sessions 8 --url http://127.0.0.1:8501 [--pid PID]
 
 One browser, one context (= one Streamlit session) per simulated student, driven concurrently with
-Playwright's async API. Each session opens the Train page with the settings in the URL, presses
-"▶ Train" and waits for the final result (the "Test error rate" metric). Reported per phase: time to
-result per session, errors (exceptions drawn on the page, timeouts), the server's resident memory
+Playwright's async API. Each session opens the Train page with the settings in the URL, waits until
+it is drawn, chart included (as a person would before pressing anything), presses "▶ Train" and waits
+for the final result (the "Test error rate" metric). Reported per phase: the median time for the page
+to open and be drawn (`page s`), time from the click to the result per session, errors (exceptions drawn on the page, timeouts), the server's resident memory
 (before / peak / after, sampled every 50 ms) and the CPU time the server used (user + system), the
 server counting with the training process it starts (ssnn_app/trainproc.py).
 
@@ -49,6 +50,7 @@ APP = '[data-testid="stApp"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
 METRIC = '[data-testid="stMetric"]'
+CHART_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'   # a Plotly chart, drawn
 RESULT_LABEL = "Test error rate"
 TRAIN_BUTTON = "▶ Train"
 SHARED_NOTE = "result shared by an identical earlier run"
@@ -224,7 +226,7 @@ class Sampler(threading.Thread):
 class Session:
     name: str
     query: str
-    load_s: float | None = None        # goto -> page idle
+    load_s: float | None = None        # goto -> page idle and drawn (its chart too), as a person waits
     shown_s: float | None = None       # Train click -> "Test error rate" shown
     result_s: float | None = None      # Train click -> "Test error rate" shown and the script idle
     shared: bool = False               # the result came from classroom sharing
@@ -232,6 +234,17 @@ class Session:
     final: str = ""                    # the status line at the end
     error: str | None = None
     js_errors: list = field(default_factory=list)
+
+
+async def open_train_page(page, url: str, query: str, ms: float):
+    """Open the Train page with `query` and wait until it is drawn, chart included, as a person would
+    before pressing anything; -> the Train button."""
+    await page.goto(f"{url}/Train?{query}", timeout=ms)
+    await page.wait_for_selector(APP_IDLE, timeout=ms)
+    await page.locator(CHART_DRAWN).first.wait_for(timeout=ms)
+    button = page.get_by_role("button", name=TRAIN_BUTTON, exact=True)
+    await button.wait_for(timeout=ms)
+    return button
 
 
 async def train_session(browser, url: str, query: str, name: str, timeout_s: float = 240.0,
@@ -245,10 +258,7 @@ async def train_session(browser, url: str, query: str, name: str, timeout_s: flo
         page = await ctx.new_page()
         page.on("pageerror", lambda exc: s.js_errors.append(str(exc)[:200]))
         t0 = time.perf_counter()
-        await page.goto(f"{url}/Train?{query}", timeout=ms)
-        await page.wait_for_selector(APP_IDLE, timeout=ms)
-        button = page.get_by_role("button", name=TRAIN_BUTTON, exact=True)
-        await button.wait_for(timeout=ms)
+        button = await open_train_page(page, url, query, ms)
         s.load_s = time.perf_counter() - t0
         stage = "train"
         t0 = time.perf_counter()
@@ -305,12 +315,14 @@ class Phase:
 
     def summary(self) -> dict:
         t = self.times()
+        loads = [s.load_s for s in self.sessions if s.load_s is not None]
         return {"phase": self.name, "sessions": len(self.sessions), "ok": self.ok,
                 "shared": sum(s.shared for s in self.sessions),
                 "followed": sum(s.followed for s in self.sessions),
                 "result_s_min": round(min(t), 2) if t else None,
                 "result_s_median": round(statistics.median(t), 2) if t else None,
                 "result_s_max": round(max(t), 2) if t else None,
+                "load_s_median": round(statistics.median(loads), 2) if loads else None,
                 "server_cpu_s": round(self.cpu_s, 2), "wall_s": round(self.wall_s, 2),
                 "rss_start_mb": round(self.rss_start / 2**20, 1), "rss_peak_mb": round(self.rss_peak / 2**20, 1),
                 "rss_end_mb": round(self.rss_end / 2**20, 1), "errors": self.errors}
@@ -399,13 +411,14 @@ def format_report(r: dict) -> str:
     if "rss_before_mb" in r:
         lines.append(f"server RSS: before {r['rss_before_mb']} MB · peak {r['rss_peak_mb']} MB · "
                      f"after {r['rss_after_mb']} MB")
-    head = (f"{'phase':<9} {'sess':>4} {'ok':>3} {'shared':>6} {'follow':>6} {'result s min/med/max':>22} "
+    head = (f"{'phase':<9} {'sess':>4} {'ok':>3} {'shared':>6} {'follow':>6} {'page s':>6} {'result s min/med/max':>22} "
             f"{'server CPU s':>12} {'x one':>6} {'RSS peak MB':>11} {'wall s':>7}")
     lines += [head, "-" * len(head)]
     for p in r["phases"]:
         t = ("/".join(f"{p[k]:.1f}" for k in ("result_s_min", "result_s_median", "result_s_max"))
              if p["result_s_min"] is not None else "-")
-        lines.append(f"{p['phase']:<9} {p['sessions']:>4} {p['ok']:>3} {p['shared']:>6} {p['followed']:>6} {t:>22} "
+        load = f"{p['load_s_median']:.1f}" if p.get("load_s_median") is not None else "-"
+        lines.append(f"{p['phase']:<9} {p['sessions']:>4} {p['ok']:>3} {p['shared']:>6} {p['followed']:>6} {load:>6} {t:>22} "
                      f"{p['server_cpu_s']:>12.2f} {p.get('cpu_vs_one_training', float('nan')):>6.2f} "
                      f"{p['rss_peak_mb']:>11.1f} {p['wall_s']:>7.1f}")
     for p in r["phases"]:
