@@ -3,8 +3,8 @@
     python bench/live.py                     # 3 default runs (784->10->1, 500 iterations), own server
     python bench/live.py --runs 5 --hidden 10 --iterations 500
 
-The dashboard's target: the default run goes from the Train click to its final result in about 3 s on
-2 cores, with the chart drawn live. Seconds depend on the machine, so this prints ratios measured in
+The dashboard's target (issue #3): the default run goes from the Train click to its final result in
+about 3 s on 2 cores, with the chart drawn live. Seconds depend on the machine, so this prints ratios measured in
 one run, alternating, on the same machine and load:
   * live      headless Chromium opens the Train page with a seed nobody trained on this server (so
               nothing is shared), waits until it is drawn, presses Train and waits for the test error
@@ -12,8 +12,8 @@ one run, alternating, on the same machine and load:
               time the trainer itself spent is read from that line (ms per iteration);
   * article   the article's plain NumPy loop (ssnn_core/reference.py, float64), same settings;
   * trainer   ssnn's trainer alone in this process, same settings, evaluating as the dashboard does.
-`live / article` carries over to other machines: DESIGN.md §6 measures the article's loop at 6.5 s on
-its 2-core reference machine, so `6.5 s x live / article` is what that ratio means there. Chromium
+`live / article` carries over to other machines: the design notes (../shared/DESIGN.md §6) measure the
+article's loop at 6.5 s on their 2-core reference machine, so `6.5 s x live / article` is what that ratio means there. Chromium
 runs on the same cores as the server here (as for a teacher running ssnn on their own laptop), so it
 competes with the training for the CPU; a student's browser on another computer does not.
 """
@@ -78,6 +78,7 @@ async def live_run(browser, url: str, query: str, timeout: float) -> dict:
                     first = now if first is None and it > 0 else first
                 elif status == "done" and done is None:
                     done = now
+                    first = now if first is None else first   # too quick to be seen before the end
             if done is not None and await result.count():
                 break
             if now > timeout:
@@ -142,7 +143,7 @@ async def run(url: str, runs: int, hidden: int, iterations: int, pair, timeout: 
                 rows.append({"click_to_result_s": r["shown_s"], "trainer_in_run_s": in_run, "article_s": article,
                              "trainer_alone_s": alone})
                 print(f"run {i + 1}: click to result {r['shown_s']:5.2f} s (first iteration shown "
-                      f"{r['first_s'] or float('nan'):.2f} s, done {r['done_s']:.2f} s, {r['updates']} live updates; "
+                      f"{r['first_s']:.2f} s, done {r['done_s']:.2f} s, {r['updates']} live updates; "
                       f"trainer {in_run:4.2f} s of it) | "
                       f"article's loop {article:5.2f} s | trainer alone {alone:4.2f} s | "
                       f"live / article {r['shown_s'] / article:.2f}", flush=True)

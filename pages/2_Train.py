@@ -9,6 +9,7 @@ from ssnn_core.trainer import History
 state.setup_page("Train", "🏋️")
 st.title("Train the network")
 hyper = widgets.settings_ui()
+state.prepare_training(hyper)  # the training process standardises these digits now, not at the click
 
 if app_data.pair(hyper.digits) is None:
     st.error(f"No MNIST data: {app_data.missing_reason()}")
@@ -59,14 +60,14 @@ log_y = st.toggle("Log-scale cost", value=True, key="w_log")
 @st.fragment(run_every=state.REDRAW_SECONDS if run is not None and run.status == "running" else None)
 def live_panel() -> None:
     """Redraws, ~3 times a second, what the training process has done so far: a light SVG chart while
-    it runs, the interactive Plotly chart once it stops."""
+    it runs, the interactive Plotly chart otherwise (empty before training)."""
     run = state.get_run()
     status_line(run, st)
     h = run.history_now() if run else None
     running = run is not None and run.status == "running"
     target = run.target if run is not None else hyper.iterations
     if running:  # light enough to redraw ~3 times a second
-        st.markdown(fig_train.live_svg(h, log_y, target), unsafe_allow_html=True)
+        st.markdown(fig_train.live_svg(h if h is not None else History(), log_y, target), unsafe_allow_html=True)
     else:  # the interactive chart (hover, zoom); drawn empty before training, so that the browser has
         # loaded its chart library by the time the result comes (~1 s of a small machine's CPU)
         st.plotly_chart(fig_train.cost_figure(h if h is not None else History(), log_y, target), key="cost_chart")
@@ -85,7 +86,7 @@ if run is not None and run.status == "diverged":
 if run is not None and run.failure:
     st.error(f"{run.failure}. The model is kept as it was after iteration {run.iteration}.")
 
-view = state.current() if run is not None and run.iteration > 0 else None
+view = state.current() if run is not None and run.iteration > 0 and run.status != "running" else None
 if view is not None and view.evaluation is not None and run.status in ("done", "paused", "diverged", "uploaded"):
     ev = view.evaluation
     st.subheader("Result on the test set")

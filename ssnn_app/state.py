@@ -89,8 +89,9 @@ def setup_page(title: str, icon: str) -> None:
     for problem in ss.pop("url_problems", []):
         st.warning(problem)
     trainproc.engine().warm()  # the training process, started before the first Train
-    prepare_training(settings())
-    _collect_garbage()
+    if ss.get("_page") != title:  # a page opened (not a click on it: a collection would delay its answer)
+        ss["_page"] = title
+        _collect_garbage()
     note_finished()
     sync_url()
     if title != "Train":  # the Train page has its own live status line
@@ -101,7 +102,8 @@ _last_gc = [0.0]
 
 
 def _collect_garbage() -> None:
-    """A full garbage collection at most every GC_SECONDS, on page loads. Streamlit's own one after
+    """A full garbage collection (0.07 s in a bare process, more with sessions) at most every GC_SECONDS, when a page is opened, never on
+    a click's rerun (Pause must answer at once). Streamlit's own one after
     every script run is off (.streamlit/config.toml): it ran ~3 times a second per live chart. Closed
     sessions' state is kept in reference cycles, so without any full collection it would stay."""
     now = time.monotonic()

@@ -99,18 +99,22 @@ def child_main(read_fd: int, write_fd: int) -> None:
     jobs: dict[int, _Job] = {}
     pairs: dict = {}
     sets: OrderedDict = OrderedDict()   # (pair key, scaling, dtype) -> TrainingSet, least recently used first
+    alive = weakref.WeakValueDictionary()   # ... and those let go of that runs still hold
 
     def training_set(key, scaler, dtype: str):
         skey = (key, scaler.mode, dtype)
         if skey in sets:
             sets.move_to_end(skey)
-        else:
+            return sets[skey]
+        made = alive.get(skey)
+        if made is None:
             began = time.perf_counter()
-            sets[skey] = TrainingSet.for_pair(pairs[key], scaler, dtype)
-            out.send(("made", key, scaler.mode, dtype, sets[skey].nbytes, time.perf_counter() - began))
-            while len(sets) > MAX_SETS:   # runs training on an older one keep it until they end
-                sets.popitem(last=False)
-        return sets[skey]
+            made = alive[skey] = TrainingSet.for_pair(pairs[key], scaler, dtype)
+            out.send(("made", key, scaler.mode, dtype, made.nbytes, time.perf_counter() - began))
+        sets[skey] = made
+        while len(sets) > MAX_SETS:   # runs training on an older one keep it until they end
+            sets.popitem(last=False)
+        return made
 
     def stopped(run_id: int, why: str) -> None:
         job = jobs[run_id]
@@ -132,7 +136,8 @@ def child_main(read_fd: int, write_fd: int) -> None:
             training_set(lid, msg[2], msg[3])
         elif kind == "start":
             _, _, key, hyper, kwargs, state, lr, target = msg
-            kwargs = {**kwargs, "training_set": training_set(key, kwargs["scaler"], hyper.dtype)}
+            scaler = kwargs.pop("scaler")                # the training set carries its own
+            kwargs["training_set"] = training_set(key, scaler, hyper.dtype)
             t = Trainer(pairs[key], hyper.replace(iterations=target), **kwargs)
             if state is not None:
                 apply_state(t, state)
@@ -151,8 +156,9 @@ def child_main(read_fd: int, write_fd: int) -> None:
         try:
             handle(msg)
         except Exception as exc:  # noqa: BLE001 - one bad launch must not stop the others
-            if msg[0] == "prepare":
-                return                               # the start that needs it will say what is wrong
+            if msg[0] == "prepare":                  # a start that needs it says what is wrong
+                print(f"ssnn training process: preparing a training set failed: {exc!r}", file=sys.stderr)
+                return
             jobs.pop(msg[1], None)
             if msg[0] in ("start", "resume", "set"):
                 out.send(("stopped", msg[1], "failed", {"message": f"{type(exc).__name__}: {exc}"}))
@@ -233,8 +239,9 @@ class Engine:
         repo = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        # glibc otherwise raises its mmap threshold after the first large free, and the training sets
-        # of finished runs stay in the process's heap instead of going back to the system
+        # glibc otherwise raises its mmap threshold after the first large free, and the buffers of
+        # finished runs and of training sets let go of stay in the process's heap instead of going back
+        # to the system
         env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 20))
         code = f"from ssnn_app.trainproc import child_main; child_main({to_child_r}, {from_child_w})"
         proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
@@ -284,7 +291,7 @@ class Engine:
             if parked is not None:
                 self._drop_locked(parked)
             key = self._pair_locked(pair)
-            self._note_set_locked((key, kwargs["scaler"].mode, run.hyper.dtype))
+            self._note_set_locked((key, kwargs["scaler"].mode, run.hyper.dtype), used=True)
             lid = next(self._lids)
             run.launch_id, run.launch_gen = lid, self._gen
             self._jobs[lid] = run
@@ -306,10 +313,12 @@ class Engine:
                     del self._prepared[skey]
         return key
 
-    def _note_set_locked(self, skey: tuple) -> bool:
-        """The child is about to use training set `skey` (it keeps the MAX_SETS used last, as this
-        mirror does). True if it has it already."""
+    def _note_set_locked(self, skey: tuple, used: bool) -> bool:
+        """Keep `_prepared` in the order of the child's `sets` (the MAX_SETS used last): a set the child
+        is about to make, or (`used`, a start) to use, becomes the newest. True if the child has it."""
         known = skey in self._prepared
+        if known and not used:
+            return True                          # a prepare the child will not hear of: order unchanged
         self._prepared[skey] = None
         self._prepared.move_to_end(skey)
         while len(self._prepared) > MAX_SETS:
@@ -323,7 +332,7 @@ class Engine:
         with self._lock:
             self._ensure()
             key = self._pair_locked(pair)
-            if not self._note_set_locked((key, scaler.mode, dtype)):
+            if not self._note_set_locked((key, scaler.mode, dtype), used=False):
                 self._send(("prepare", key, scaler, dtype))
 
     def set(self, run, lr: float, target: int) -> None:

@@ -116,7 +116,7 @@ class _Compute:
 # ---------------------------------------------------------------- the training inputs, ready to train on
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Piece:
     """One of the PARTS slices of the samples: Xb, one contiguous (k + 1, b) array per block of samples
     (standardised active pixels, one column per sample, and a last row of ones so that the GEMMs apply b1
@@ -161,8 +161,10 @@ class TrainingSet:
                 block[:-1] = rows.T
                 block.flags.writeable = False
                 Xb.append(block)
-            y = Y[s:e]
-            pieces.append(_Piece(tuple(Xb), blocks, y, y > 0.5, 1 - 2 * y))
+            y, y1, sign = Y[s:e].copy(), Y[s:e] > 0.5, 1 - 2 * Y[s:e]
+            for a in (y, y1, sign):
+                a.flags.writeable = False
+            pieces.append(_Piece(tuple(Xb), blocks, y, y1, sign))
         self.pieces = tuple(pieces)
 
     @property
@@ -319,8 +321,11 @@ class Trainer:
         self.snapshot_every = int(snapshot_every)
         self.max_snapshots = max_snapshots
         if training_set is not None:
-            if training_set.dtype != self.dtype or training_set.m != len(data.y_train):
-                raise ValueError("training_set was made for other data or another precision")
+            if (training_set.dtype != self.dtype or training_set.m != len(data.y_train)
+                    or training_set.scaler.mode != hyper.scaling
+                    or (scaler is not None and not (np.array_equal(scaler.mean, training_set.scaler.mean)
+                                                    and np.array_equal(scaler.scale, training_set.scaler.scale)))):
+                raise ValueError("training_set was made for other data, scaling or precision")
             scaler = training_set.scaler
         self.scaler = scaler if scaler is not None else Standardiser.fit(data.x_train, hyper.scaling)
         self._data = data

@@ -168,11 +168,26 @@ def test_one_training_set_shared_by_trainers_of_any_width_gives_their_own_result
 def test_a_training_set_of_another_precision_or_pair_is_refused(synthetic_pair):
     pair = synthetic_pair(n_train=300)
     scaler = Standardiser.fit(pair.x_train, "safe")
-    with pytest.raises(ValueError, match="other data or another precision"):
+    with pytest.raises(ValueError, match="other data, scaling or precision"):
         Trainer(pair, Hyper(dtype="float64"), training_set=TrainingSet.for_pair(pair, scaler, "float32"))
     other = synthetic_pair(n_train=200)
-    with pytest.raises(ValueError, match="other data or another precision"):
+    with pytest.raises(ValueError, match="other data, scaling or precision"):
         Trainer(pair, Hyper(), training_set=TrainingSet.for_pair(other, scaler, "float32"))
+    with pytest.raises(ValueError, match="other data, scaling or precision"):
+        Trainer(pair, Hyper(scaling="seed"), training_set=TrainingSet.for_pair(pair, scaler, "float32"))
+
+
+def test_a_training_set_holds_the_standardised_active_pixels(synthetic_pair, small_blocks):
+    """Its blocks, side by side, are the article-layout standardisation (Standardiser.transform) of the
+    pixels that vary, with a row of ones for the bias: the same numbers to the last bit."""
+    pair = synthetic_pair(n_train=1000)
+    for dtype, scaling in (("float32", "safe"), ("float64", "seed")):
+        scaler = Standardiser.fit(pair.x_train, scaling)
+        ts = TrainingSet.for_pair(pair, scaler, dtype)
+        X = np.concatenate([x for piece in ts.pieces for x in piece.Xb], axis=1)      # (k + 1, m)
+        assert np.array_equal(X[:-1], scaler.transform(pair.x_train, dtype)[scaler.active()])
+        assert X.dtype == np.dtype(dtype) and (X[-1] == 1).all()
+        assert np.array_equal(np.concatenate([p.Y for p in ts.pieces]), pair.y_train)
 
 
 # ---------------------------------------------------------------- the chunked-run contract

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -26,6 +24,9 @@ def bench(*args, mnist_path=None, timeout=400):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.browser
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_live_bench_reports_one_run(playwright_sync, mnist_path):
     out = bench("--runs", "1", "--iterations", "150", mnist_path=mnist_path)
     assert out.returncode == 0, out.stdout + out.stderr
