@@ -32,6 +32,8 @@ def cost_figure(h: History, log_y: bool = False, target: int | None = None) -> g
         "yaxis2": {"title": {"text": "test accuracy %"}, "overlaying": "y", "side": "right", "range": [0, 100.5],
                    "tickmode": "linear", "tick0": 0, "dtick": 20, "showgrid": False},
     }
+    if not h.iteration:  # nothing yet: the range a run starts in (cost ~0.69 falling to ~0.001)
+        layout["yaxis"]["range"] = [-3, 0.3] if log_y else [0, 1]
     return go.Figure({"data": data, "layout": layout})
 
 

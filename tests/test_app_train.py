@@ -78,6 +78,7 @@ def test_train_page_before_training():
     # the interactive chart is there, empty, from the start (the browser loads its library before the result)
     spec = next(s for s in charts(at).values() if any(t.get("name") == "train cost" for t in s["data"]))
     assert all(not t.get("y") for t in spec["data"]) and spec["layout"]["xaxis"]["range"] == [0, 500]
+    assert spec["layout"]["yaxis"]["range"] == [-3, 0.3] and spec["layout"]["yaxis"]["type"] == "log"
 
 
 def test_train_runs_to_the_end_and_reports():
