@@ -14,9 +14,9 @@ server counting with the training process it starts (ssnn_app/trainproc.py).
 Phases (in this order, each optional with --phases):
   one       one session trains: the CPU cost of a single training (after a warm-up page load)
   same      N sessions, the settings `one` just trained: classroom mode hands every session the
-            finished run (training is deterministic, see ssnn_app/state.py shared_get/shared_put)
+            finished run (training is deterministic, see ssnn_app/state.py start_training)
   cold      N sessions, identical settings nobody has trained yet, all pressing Train together: the
-            first one trains, the others follow that run live (ssnn_app/state.py training_get)
+            first one trains, the others follow that run live (ssnn_app/state.py start_training)
   distinct  N sessions, a different seed each: nothing to share, N trainings
 Prints a table and, last, one JSON line. Every wait has a timeout; a server it started is always stopped.
 """

@@ -63,15 +63,15 @@ def live_panel() -> None:
     it runs, the interactive Plotly chart otherwise (empty before training)."""
     run = state.get_run()
     status_line(run, st)
-    h = run.history_now() if run else None
+    h = (run.history_now() if run else None) or History()
     running = run is not None and run.status == "running"
     target = run.target if run is not None else hyper.iterations
     if running:  # light enough to redraw ~3 times a second
-        st.markdown(fig_train.live_svg(h if h is not None else History(), log_y, target), unsafe_allow_html=True)
+        st.markdown(fig_train.live_svg(h, log_y, target), unsafe_allow_html=True)
     else:  # the interactive chart (hover, zoom); drawn empty before training, so that the browser has
-        # loaded its chart library by the time the result comes (~1 s of a small machine's CPU)
-        st.plotly_chart(fig_train.cost_figure(h if h is not None else History(), log_y, target), key="cost_chart")
-    if h is None or not h.iteration:
+        # loaded its chart library by the time the result comes (that cost up to 2.3 s at the result here)
+        st.plotly_chart(fig_train.cost_figure(h, log_y, target), key="cost_chart")
+    if not h.iteration:
         st.caption("The cost curve is drawn here, live, once training starts.")
     if st.session_state.get("_live") and not running:
         st.session_state["_live"] = False

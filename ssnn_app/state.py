@@ -102,10 +102,11 @@ _last_gc = [0.0]
 
 
 def _collect_garbage() -> None:
-    """A full garbage collection (0.07 s in a bare process, more with sessions) at most every GC_SECONDS, when a page is opened, never on
-    a click's rerun (Pause must answer at once). Streamlit's own one after
-    every script run is off (.streamlit/config.toml): it ran ~3 times a second per live chart. Closed
-    sessions' state is kept in reference cycles, so without any full collection it would stay."""
+    """A full garbage collection (0.07 s in a bare process, more with sessions) at most every
+    GC_SECONDS, when a page is opened, never on a click's rerun (Pause must answer at once).
+    Streamlit's own one after every script run is off (.streamlit/config.toml): it ran ~3 times a
+    second per live chart. Closed sessions' state is kept in reference cycles, so without any full
+    collection it would stay."""
     now = time.monotonic()
     if now - _last_gc[0] >= GC_SECONDS:
         _last_gc[0] = now
@@ -207,29 +208,11 @@ def _key(hyper: Hyper, source: str) -> tuple:
     return (repr(hyper), source)
 
 
-def shared_get(hyper: Hyper, source: str) -> Finished | None:
-    store = _shared()
-    with store.lock:
-        key = _key(hyper, source)
-        if key in store.finished:
-            store.finished.move_to_end(key)
-            return store.finished[key]
-    return None
-
-
 def shared_put(store: _Store, hyper: Hyper, source: str, finished: Finished) -> None:
     with store.lock:
         store.finished[_key(hyper, source)] = finished
         while len(store.finished) > SHARED_RESULTS:
             store.finished.popitem(last=False)
-
-
-def training_get(hyper: Hyper, source: str) -> Run | None:
-    """A plain run of these settings that another session is training right now, to follow."""
-    store = _shared()
-    with store.lock:
-        run = store.training.get(_key(hyper, source))
-    return run if run is not None and run.status == "running" else None
 
 
 def _unregister(run: Run) -> None:
@@ -549,11 +532,6 @@ def wait_until_stopped(run: Run, timeout: float = 3600) -> None:
     deadline = time.monotonic() + timeout
     while run.status == "running" and time.monotonic() < deadline:
         time.sleep(0.02)
-
-
-def _data_source() -> str | None:
-    p = app_data.pair(settings().digits)
-    return p.source if p is not None else None
 
 
 def _adopt(hyper: Hyper, source: str, f: Finished) -> None:
