@@ -3,12 +3,13 @@
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_home, state
+from ssnn_app import fig_home, settings
+from ssnn_app.pagesetup import setup_page
 from ssnn_core import Hyper
 from ssnn_core.network import n_params
 
-state.setup_page("Home", "🧠")
-hyper = state.settings()
+setup_page("Home", "🧠")
+hyper = settings.current()
 
 st.title("ssnn · see a neural network learn")
 st.markdown(
@@ -39,7 +40,7 @@ with right:
 
 
 def _article_settings() -> None:
-    state.set_settings(Hyper(scaling="seed", dtype="float64"))
+    settings.use(Hyper(scaling="seed", dtype="float64"))
     st.session_state["goto_train"] = True
     st.session_state["autostart"] = True  # the Train page starts it, with its live chart
 

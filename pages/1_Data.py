@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_data, state, widgets
+from ssnn_app import fig_data, memo, settings, widgets
+from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import blank_pixel_ink
 from ssnn_core.scaling import SEED_EPSILON
 
@@ -12,9 +13,9 @@ PER_PAGE = 40
 CLIP = 4.0  # standardised pixels mostly lie within ±4; colours saturate beyond
 SPLITS = ("train", "test")
 
-state.setup_page("Data", "📊")
+setup_page("Data", "📊")
 st.title("The data: handwritten digits as numbers")
-hyper = state.settings()
+hyper = settings.current()
 pair = app_data.pair(hyper.digits)
 if pair is None:
     st.error(f"No MNIST data: {app_data.missing_reason()}")
@@ -26,12 +27,9 @@ rows = {"train": (pair.x_train, pair.y_train), "test": (pair.x_test, pair.y_test
 
 def stats() -> fig_data.DataStats:
     """Counts, means, std and both scalers for this pair, computed once per session and dataset."""
-    key = (digits, pair.source, len(pair.y_train), len(pair.y_test))
-    cached = st.session_state.get("_data_stats")
-    if cached is None or cached[0] != key:
-        cached = (key, fig_data.summarise(pair.x_train, pair.y_train, pair.x_test, pair.y_test))
-        st.session_state["_data_stats"] = cached
-    return cached[1]
+    scalers = {mode: app_data.scaler(pair, mode) for mode in ("safe", "seed")}
+    return memo.in_session("data_stats", (digits, id(pair)), lambda: fig_data.summarise(
+        pair.x_train, pair.y_train, pair.x_test, pair.y_test, scalers))
 
 
 s = stats()

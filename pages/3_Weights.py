@@ -4,21 +4,18 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_weights, pagekit, state, widgets
+from ssnn_app import fig_weights, memo, pagekit, readmodel, widgets
+from ssnn_app.pagesetup import setup_page
 
-state.setup_page("Weights", "🔬")
+setup_page("Weights", "🔬")
 st.title("What the hidden neurons look for")
 
 
-def dead_mask(view: state.View) -> np.ndarray:
+def dead_mask(view: readmodel.View) -> np.ndarray:
     """Neurons that never fire on the training set, computed once per model (kept with the view)."""
-    cached = st.session_state.get("_dead")
-    if cached is not None and cached[0] is view:
-        return cached[1]
     p = view.params
-    dead = fig_weights.dead_neurons(p["W1"], p["b1"], view.scaler, view.pair.x_train, p["W1"].dtype)
-    st.session_state["_dead"] = (view, dead)
-    return dead
+    return memo.in_session("dead", view.key, lambda: fig_weights.dead_neurons(
+        p["W1"], p["b1"], view.scaler, view.pair.x_train, p["W1"].dtype))
 
 
 def controls_ui() -> tuple[str, bool]:
@@ -43,7 +40,7 @@ def apply_tile_click(order: np.ndarray) -> None:
             st.session_state["w_neuron"] = clicked
 
 
-def tiles_ui(view: state.View, dead: np.ndarray, sort: str, per_neuron: bool) -> None:
+def tiles_ui(view: readmodel.View, dead: np.ndarray, sort: str, per_neuron: bool) -> None:
     p = view.params
     order = fig_weights.neuron_order(p["W2"], sort)
     apply_tile_click(order)
@@ -52,7 +49,7 @@ def tiles_ui(view: state.View, dead: np.ndarray, sort: str, per_neuron: bool) ->
     st.plotly_chart(fig, key="tiles", on_select="rerun", selection_mode="points")
 
 
-def neuron_ui(view: state.View, dead: np.ndarray) -> None:
+def neuron_ui(view: readmodel.View, dead: np.ndarray) -> None:
     p, digits = view.params, view.hyper.digits
     n1 = p["W2"].shape[1]
     if st.session_state.get("w_neuron", 0) >= n1:
@@ -83,7 +80,7 @@ def neuron_ui(view: state.View, dead: np.ndarray) -> None:
             widgets.show_digit(view.pair.x_test[i].reshape(28, 28), f"{label} · A1 {a_test[i]:.2f} · #{i}", scale=3)
 
 
-def replay_ui(view: state.View, sort: str, per_neuron: bool) -> None:
+def replay_ui(view: readmodel.View, sort: str, per_neuron: bool) -> None:
     st.subheader("Replay: how the pictures formed")
     snaps = view.snapshots or []
     if not snaps:

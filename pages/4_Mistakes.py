@@ -4,21 +4,22 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_mistakes, pagekit, state, widgets
+from ssnn_app import fig_mistakes, pagekit, readmodel, widgets
+from ssnn_app.pagesetup import setup_page
 from ssnn_core import explain
 from ssnn_core.inspect import blank_pixel_ink
 
-state.setup_page("Mistakes", "🔍")
+setup_page("Mistakes", "🔍")
 st.title("The digits it gets wrong, and why")
 COLUMNS = 10
 
 
-def caption(view: state.View, i: int) -> str:
+def caption(view: readmodel.View, i: int) -> str:
     digits, ev = view.hyper.digits, view.evaluation
     return f"true {digits[int(ev.labels[i])]} · P({digits[1]}) {ev.proba[i]:.3f} · #{i}"
 
 
-def gallery(view: state.View, indices: np.ndarray) -> None:
+def gallery(view: readmodel.View, indices: np.ndarray) -> None:
     """Crisp images in rows of COLUMNS, each captioned with its true digit, P(digit B) and test index."""
     for s in range(0, len(indices), COLUMNS):
         for col, i in zip(st.columns(COLUMNS), indices[s:s + COLUMNS]):
@@ -26,7 +27,7 @@ def gallery(view: state.View, indices: np.ndarray) -> None:
                 widgets.show_digit(view.pair.x_test[i].reshape(28, 28), caption(view, int(i)), scale=3)
 
 
-def gallery_ui(view: state.View) -> np.ndarray:
+def gallery_ui(view: readmodel.View) -> np.ndarray:
     digits, ev = view.hyper.digits, view.evaluation
     wrong = ev.misclassified
     st.markdown(f"**{ev.errors}** of {ev.labels.size:,} test images are misclassified "
@@ -50,7 +51,7 @@ def gallery_ui(view: state.View) -> np.ndarray:
     return shown
 
 
-def blank_pixels_ui(view: state.View, i: int, ink: np.ndarray) -> None:
+def blank_pixels_ui(view: readmodel.View, i: int, ink: np.ndarray) -> None:
     """Say plainly when pixels that no training image ever inked are behind the answer."""
     raw = view.pair.x_test[i]
     rows = [{"pixel (row, col)": f"({k // 28}, {k % 28})", "ink (0-255)": int(raw[k]),
@@ -67,7 +68,7 @@ def blank_pixels_ui(view: state.View, i: int, ink: np.ndarray) -> None:
     st.dataframe(rows, hide_index=True, key="blank_table")
 
 
-def why_ui(view: state.View, i: int) -> None:
+def why_ui(view: readmodel.View, i: int) -> None:
     digits = view.hyper.digits
     e = explain(view.params, view.X_test[:, i])
     said = digits[1] if e.z2 > 0 else digits[0]

@@ -1,72 +1,46 @@
 """How it works: the maths with this network's numbers, one iteration step by step, and a gradient check."""
 
-from dataclasses import dataclass
-
 import numpy as np
 import streamlit as st
 
+from ssnn_app import commands, fig_data, fig_howto, memo, readmodel, settings
 from ssnn_app import data as app_data
-from ssnn_app import fig_data, fig_howto, state
+from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import GRADCHECK_TOLERANCE, gradient_check
-from ssnn_core.network import init_params, n_params
-from ssnn_core.scaling import Standardiser
+from ssnn_core.network import n_params
 
 GRADCHECK_SAMPLES, GRADCHECK_PARAMS = 200, 20
 
-state.setup_page("How it works", "🧮")
+setup_page("How it works", "🧮")
 st.title("How it works")
 
 
-@dataclass(frozen=True)
-class Subject:
+def subject() -> tuple[readmodel.View, str] | None:
     """The network this page studies: the session's model, or a fresh one from the settings."""
-
-    params: dict
-    scaler: Standardiser
-    pair: object
-    digits: tuple
-    learning_rate: float
-    key: tuple
-    what: str
-
-
-def _scaler(pair, mode: str) -> Standardiser:
-    key = (pair.digits, pair.source, len(pair.y_train), mode)
-    cached = st.session_state.get("_howto_scaler")
-    if cached is None or cached[0] != key:
-        cached = (key, Standardiser.fit(pair.x_train, mode))
-        st.session_state["_howto_scaler"] = cached
-    return cached[1]
-
-
-def subject() -> Subject | None:
-    view, run = state.current(), state.get_run()
+    view = readmodel.current()
     if view is not None and view.pair is not None:
         h = view.hyper
-        return Subject(view.params, view.scaler, view.pair, h.digits, run.current_lr(),
-                       ("run", run.id, view.iteration, run.current_lr()),
-                       f"the **current model** ({view.source}, n1 = {h.hidden}, after {view.iteration} iterations)")
-    hyper = state.settings()
-    pair = app_data.pair(hyper.digits)
-    if pair is None:
+        return view, (f"the **current model** ({view.source}, n1 = {h.hidden}, after {view.iteration} "
+                      f"iterations)")
+    hyper = settings.current()
+    view = readmodel.initial(hyper)
+    if view is None:
         return None
-    params = init_params(hyper.hidden, hyper.seed, dtype=np.dtype(hyper.dtype))
-    return Subject(params, _scaler(pair, hyper.scaling), pair, hyper.digits, hyper.learning_rate,
-                   ("init", repr(hyper), pair.source),
-                   f"**no trained model yet**, so a **freshly initialised network** from the current settings "
-                   f"(n1 = {hyper.hidden}, seed {hyper.seed}, {hyper.dtype}): what training's first iteration does")
+    return view, (f"**no trained model yet**, so a **freshly initialised network** from the current settings "
+                  f"(n1 = {hyper.hidden}, seed {hyper.seed}, {hyper.dtype}): what training's first iteration does")
 
 
-sub = subject()
-if sub is None:
+found = subject()
+if found is None:
     st.error(f"No MNIST data: {app_data.missing_reason()}")
     app_data.data_upload_ui("howto_upload")
     st.stop()
+sub, what = found
 n1, m = sub.params["W1"].shape[0], len(sub.pair.y_train)
-a, b = sub.digits
-st.markdown(f"This page works on {sub.what}. Nothing here changes the model: every step runs on a copy.")
-if state.get_run() is not None and sub.key[0] == "run" and n1 != state.settings().hidden:
-    st.info(f"The settings now ask for n1 = {state.settings().hidden}; the numbers below are for the model "
+a, b = sub.hyper.digits
+st.markdown(f"This page works on {what}. Nothing here changes the model: every step runs on a copy.")
+if commands.current_run() is not None and n1 != settings.current().hidden:
+    st.info(f"The settings now ask for n1 = {settings.current().hidden}; the numbers below are for the model "
             f"that exists (n1 = {n1}). Train a new one to see the new shapes.")
 
 # ------------------------------------------------------------------ the network in numbers
@@ -118,14 +92,13 @@ st.header("Step through one iteration")
 
 
 def step_result() -> fig_howto.StepResult:
-    cached = st.session_state.get("_howto_step")
-    if cached is None or cached[0] != sub.key:
+    def make():
         with st.spinner(f"One forward and backward pass over {m:,} images..."):
             X = sub.scaler.transform(sub.pair.x_train, sub.params["W1"].dtype)        # (784, m)
             copy = {k: v.copy() for k, v in sub.params.items()}
-            cached = (sub.key, fig_howto.one_iteration(copy, X, sub.pair.y_train[None, :], sub.learning_rate))
-        st.session_state["_howto_step"] = cached
-    return cached[1]
+            return fig_howto.one_iteration(copy, X, sub.pair.y_train[None, :], sub.learning_rate)
+
+    return memo.in_session("howto_step", sub.key, make)
 
 
 r = step_result()
@@ -148,9 +121,9 @@ def show_forward() -> None:
     st.caption("Rows are hidden neurons, columns are images. ReLU keeps the positive part and zeroes the rest.")
     st.latex(eqs["Forward"][2][0] + r",\quad " + eqs["Forward"][3][0])
     c = st.columns(2)
-    c[0].plotly_chart(fig_howto.class_histogram(r.z2, r.y, sub.digits, f"Z2 (1, {m:,}) by true digit", "Z2"),
+    c[0].plotly_chart(fig_howto.class_histogram(r.z2, r.y, sub.hyper.digits, f"Z2 (1, {m:,}) by true digit", "Z2"),
                       key="howto_z2")
-    c[1].plotly_chart(fig_howto.class_histogram(r.a2, r.y, sub.digits, f"A2 = σ(Z2): probability of “{b}”", "A2"),
+    c[1].plotly_chart(fig_howto.class_histogram(r.a2, r.y, sub.hyper.digits, f"A2 = σ(Z2): probability of “{b}”", "A2"),
                       key="howto_a2")
 
 
@@ -160,7 +133,7 @@ def show_cost() -> None:
     c[0].metric("cost J", f"{r.cost:.6f}")
     c[1].metric("training accuracy", f"{100 * r.accuracy:.2f} %", help="A2 > 0.5 means the network says label 1.")
     c[2].metric("worst single image", f"{r.losses.max():.3g}", help="The largest per-image term of the sum.")
-    st.plotly_chart(fig_howto.class_histogram(r.losses, r.y, sub.digits, "Each image's share of J "
+    st.plotly_chart(fig_howto.class_histogram(r.losses, r.y, sub.hyper.digits, "Each image's share of J "
                                               "(before dividing by m)", "−[y log a + (1 − y) log(1 − a)]"),
                     key="howto_losses")
     st.caption("J is the average of these. Images the network is sure and right about sit near 0; "
@@ -170,7 +143,7 @@ def show_cost() -> None:
 def show_backward() -> None:
     st.latex(eqs["Backward"][0][0] + r",\quad " + eqs["Backward"][1][0] + r",\quad " + eqs["Backward"][2][0])
     c = st.columns(2)
-    c[0].plotly_chart(fig_howto.class_histogram(r.dz2, r.y, sub.digits, f"dZ2 = (A2 − Y)/m, (1, {m:,})", "dZ2"),
+    c[0].plotly_chart(fig_howto.class_histogram(r.dz2, r.y, sub.hyper.digits, f"dZ2 = (A2 − Y)/m, (1, {m:,})", "dZ2"),
                       key="howto_dz2")
     c[1].plotly_chart(fig_howto.vector_bars(r.grads["dW2"], f"dW2 (1, {n1}): one number per hidden neuron", "dW2"),
                       key="howto_dw2")

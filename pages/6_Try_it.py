@@ -3,11 +3,12 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from ssnn_app import commands, fig_tryit, memo, pagekit, readmodel, settings, widgets
 from ssnn_app import data as app_data
-from ssnn_app import fig_tryit, pagekit, state, widgets
+from ssnn_app.pagesetup import setup_page
 from ssnn_core.images import MAX_BYTES
 
-state.setup_page("Try it", "✍️")
+setup_page("Try it", "✍️")
 st.title("Try it: draw a digit")
 
 SOURCES = ("Draw", "Upload", "Examples")
@@ -32,11 +33,8 @@ def upload_ui():
                          key="try_upload", max_upload_size=MAX_BYTES >> 20)
     if f is None:
         return None
-    cached = st.session_state.get("_try_upload")
-    if cached is None or cached[0] != f.file_id:            # decode each file once, not on every rerun
-        cached = (f.file_id, fig_tryit.prepare_upload(f.getvalue()))
-        st.session_state["_try_upload"] = cached
-    return cached[1]
+    # decoded once per file, not on every rerun
+    return memo.in_session("try_upload", f.file_id, lambda: fig_tryit.prepare_upload(f.getvalue()))
 
 
 def _choose(example) -> None:
@@ -124,9 +122,9 @@ def exact_input_ui(prepared, view) -> None:
 def model_ui(view) -> bool:
     """Say which model answers; offer to train one. True when there is a model to ask."""
     if view is not None and view.iteration > 0:
-        st.caption(f"Answered by the current model: {state.get_run().describe()}.")
+        st.caption(f"Answered by the current model: {commands.current_run().describe()}.")
         return True
-    h = state.settings()
+    h = settings.current()
     if view is None:
         st.warning("A trained network is needed to make a prediction.")
     else:
@@ -178,8 +176,8 @@ def prediction_ui(prepared, view, digits, noise: bool) -> None:
 
 # ---------------------------------------------------------------- the page
 
-view = state.current()
-digits = view.hyper.digits if view is not None else state.settings().digits
+view = readmodel.current()
+digits = view.hyper.digits if view is not None else settings.current().digits
 left, right = st.columns([1, 2], gap="large")
 with left:
     prepared = input_ui(view, digits)

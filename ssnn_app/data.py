@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from ssnn_core import DataError, Mnist, PairData, load_mnist, select_digits
+from ssnn_core import DataError, Mnist, PairData, Standardiser, load_mnist, select_digits
 from ssnn_core.data import idx_bytes_to_mnist, npz_bytes_to_mnist
+
+from .memo import Shared
 
 MAX_DATA_UPLOAD = 60 * 2**20  # mnist.npz is 11 MB; the four gzipped IDX files ~11 MB
 
@@ -49,6 +52,25 @@ def pair(digits: tuple[int, int]) -> PairData | None:
     if not isinstance(_server_mnist(), Mnist):
         return None
     return _server_pair(tuple(digits))
+
+
+_scalers = Shared(8)       # (id(pair), mode) -> (Standardiser, pair): fitted once per pair and mode
+_test_inputs = Shared(8)   # (id(pair), id(scaler), dtype) -> (X_test, pair, scaler)
+
+
+def scaler(pair: PairData, mode: str) -> Standardiser:
+    """The standardiser of `pair`'s training images in `mode`, fitted once per server (or upload)."""
+    return _scalers.get((id(pair), mode), lambda: (Standardiser.fit(pair.x_train, mode), pair))[0]
+
+
+def test_inputs(pair: PairData, scaler: Standardiser, dtype) -> np.ndarray:
+    """`pair`'s test images standardised by `scaler`: X_test (784, m_test), read-only, made once."""
+    def make():
+        X = scaler.transform(pair.x_test, dtype)
+        X.flags.writeable = False
+        return X, pair, scaler       # pair and scaler held, so that their ids are not reused meanwhile
+
+    return _test_inputs.get((id(pair), id(scaler), np.dtype(dtype).name), make)[0]
 
 
 def read_upload(files) -> Mnist:

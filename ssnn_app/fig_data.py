@@ -64,13 +64,6 @@ def mean_images(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def blank_pixels(x: np.ndarray) -> np.ndarray:
-    """(784,) bool: pixels with the same value in every image (for MNIST: 0, no ink ever).
-    Their standard deviation is 0, the same test Standardiser uses."""
-    x = np.asarray(x)
-    return x.max(axis=0) == x.min(axis=0)
-
-
 def pixel_std(x: np.ndarray) -> np.ndarray:
     """(784,) float64 per-pixel standard deviation over the images x (m, 784)."""
     return np.asarray(x).std(axis=0, dtype=np.float64)
@@ -101,13 +94,13 @@ class DataStats:
     ink_test: np.ndarray
 
 
-def summarise(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> DataStats:
-    """x_*: (m, 784) uint8 rows, y_*: (m,) labels in {0, 1}."""
-    blank = blank_pixels(x_train)
+def summarise(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+              scalers: dict) -> DataStats:
+    """x_*: (m, 784) uint8 rows, y_*: (m,) labels in {0, 1}; scalers: {"safe": ..., "seed": ...} fitted
+    on x_train (their `blank` is the pixels never inked in training)."""
+    blank = scalers["safe"].blank
     return DataStats(class_counts(y_train), class_counts(y_test), mean_images(x_train, y_train),
-                     pixel_std(x_train), blank,
-                     {mode: Standardiser.fit(x_train, mode) for mode in ("safe", "seed")},
-                     ink_on_blank(x_test, blank))
+                     pixel_std(x_train), blank, dict(scalers), ink_on_blank(x_test, blank))
 
 
 def standardised(scaler: Standardiser, row: np.ndarray) -> np.ndarray:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import commands, readmodel, settings
 from . import data as app_data
-from . import state
 
 
 def train_here() -> None:
     """Train with the current settings on this page (no live chart), then rerun to show the result."""
     with st.spinner("Training the network..."):
-        state.start_training()
-        run = state.get_run()
+        commands.train(settings.current())
+        run = commands.current_run()
         if run is not None:
-            state.wait_until_stopped(run)
+            commands.wait_until_stopped(run)
     if run is None:
         st.error(f"No MNIST data to train on: {app_data.missing_reason()}")
         return
@@ -22,15 +22,15 @@ def train_here() -> None:
 
 
 def train_here_button(key: str, label: str | None = None, column=None) -> None:
-    h = state.settings()
+    h = settings.current()
     label = label or f"Train 784→{h.hidden}→1 on {h.digits[0]}/{h.digits[1]} here ({h.iterations} iterations)"
     if (column or st).button(label, key=key, type="primary", disabled=app_data.pair(h.digits) is None):
         train_here()
 
 
-def require_view(key: str) -> state.View:
+def require_view(key: str) -> readmodel.View:
     """The trained model to look at; without one, say so, offer to train here, and stop the page."""
-    view = state.current()
+    view = readmodel.current()
     if view is not None and view.iteration > 0:
         return view
     st.info("There is no trained network to look at yet.")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from ssnn_core import ConfigError, Hyper
 
-from . import state
+from . import commands, settings
 
 LR_OPTIONS = sorted({float(f"{10 ** (k / 10):.3g}") for k in range(-30, 11)} | {0.5})
 
@@ -28,12 +28,13 @@ def _apply_widgets() -> None:
         ss["settings_problem"] = str(exc)
         return
     ss.pop("settings_problem", None)
-    state.set_settings(hyper)
+    settings.use(hyper)
+    commands.configure(hyper)  # a run in training takes a new learning rate or target at once
 
 
 def settings_ui() -> Hyper:
     """The hyperparameter controls (in the sidebar); returns the settings in force."""
-    h = state.settings()
+    h = settings.current()
     ss = st.session_state
     for key, value in (("w_hidden", h.hidden), ("w_lr", h.learning_rate), ("w_iterations", h.iterations),
                        ("w_seed", h.seed), ("w_digit_a", h.digits[0]), ("w_digit_b", h.digits[1]),
@@ -42,12 +43,12 @@ def settings_ui() -> Hyper:
             ss[key] = value
     with st.sidebar:
         st.header("Settings")
-        st.slider("Hidden neurons n1", state.UI_HIDDEN[0], state.UI_HIDDEN[1], key="w_hidden",
+        st.slider("Hidden neurons n1", settings.UI_HIDDEN[0], settings.UI_HIDDEN[1], key="w_hidden",
                   on_change=_apply_widgets, help="Width of the ReLU layer. Changing it starts a new network.")
         st.select_slider("Learning rate α", options=_lr_options(h.learning_rate), key="w_lr",
                          on_change=_apply_widgets, format_func=lambda v: f"{v:g}",
                          help="Log scale. A change applies from the next iteration, even while training.")
-        st.slider("Iterations", state.UI_ITERATIONS[0], state.UI_ITERATIONS[1], key="w_iterations",
+        st.slider("Iterations", settings.UI_ITERATIONS[0], settings.UI_ITERATIONS[1], key="w_iterations",
                   on_change=_apply_widgets, help="Full-batch gradient-descent steps to train for.")
         st.number_input("Seed", 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets,
                         help="Seeds the initial weights; the article used 561.")
@@ -62,7 +63,7 @@ def settings_ui() -> Hyper:
                           "seed: the article's std + 1e-9, which breaks on ink in such pixels.")
         if ss.get("settings_problem"):
             st.error(ss["settings_problem"])
-    return state.settings()
+    return settings.current()
 
 
 def digit_png(pixels: np.ndarray, scale: int = 4) -> bytes:

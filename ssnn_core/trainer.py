@@ -309,11 +309,13 @@ class Trainer:
     training_set: the TrainingSet of data with that scaler and hyper.dtype, if already made (it is shared,
     never written). Else it is made on the first step, so a Trainer that only holds a run's state
     (parameters, history, evaluations) stays small.
+    X_test: (n0, m_test) the test images already standardised with that scaler in hyper.dtype, if at hand
+    (trainers of one pair can share it, read-only); else made here.
     """
 
     def __init__(self, data: PairData, hyper: Hyper, eval_every: int = 10,
                  snapshot_every: int = 0, max_snapshots: int = 60, scaler: Standardiser | None = None,
-                 training_set: TrainingSet | None = None):
+                 training_set: TrainingSet | None = None, X_test: np.ndarray | None = None):
         self.hyper = hyper
         self.dtype = np.dtype(hyper.dtype)
         self.learning_rate = hyper.learning_rate
@@ -331,7 +333,11 @@ class Trainer:
         self._data = data
         self._training_set = training_set
         self.active = self.scaler.active()                                        # (k,) pixel indices
-        self.X_test = self.scaler.transform(data.x_test, self.dtype)               # (n0, m_test)
+        if X_test is None:
+            X_test = self.scaler.transform(data.x_test, self.dtype)
+        elif X_test.shape != (data.x_test.shape[1], len(data.y_test)) or X_test.dtype != self.dtype:
+            raise ValueError("X_test does not match the data's test set or the precision")
+        self.X_test = X_test                                                       # (n0, m_test)
         self.Y_test = data.y_test.astype(self.dtype)[None, :]                      # (1, m_test)
         self.m = len(data.y_train)
         self.params = init_params(hyper.hidden, hyper.seed, dtype=self.dtype)
@@ -387,6 +393,22 @@ class Trainer:
         self.history = History(**{name: list(values) for name, values in vars(history).items()})
         self.snapshots = list(snapshots)
         self._save_prev()
+
+    def state_dict(self) -> dict:
+        """Everything that defines where this run is, as copies: enough for `load_state_dict` to carry
+        it on elsewhere (another process, a copy for another session) bit for bit."""
+        return {"params": self.current_params(), "iteration": self.iteration, "history": self.history.copy(),
+                "snapshots": list(self.snapshots), "snapshot_every": self.snapshot_every,
+                "stopped_reason": self.stopped_reason, "train_seconds": self.train_seconds,
+                "learning_rate": self.learning_rate}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from `state_dict()` of a trainer with the same settings."""
+        self.restore(state["params"], state["iteration"], state["history"], state["snapshots"])
+        self.snapshot_every = int(state["snapshot_every"])
+        self.stopped_reason = state["stopped_reason"]
+        self.train_seconds = float(state["train_seconds"])
+        self.learning_rate = check_learning_rate(state["learning_rate"])
 
     def run(self, n: int | None = None, seconds: float | None = None, callback=None) -> int:
         """Advance by up to n iterations (default: to hyper.iterations), stopping early after

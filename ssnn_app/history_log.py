@@ -1,0 +1,47 @@
+"""This session's finished runs, for "compare runs" on the Train page."""
+
+from __future__ import annotations
+
+import io
+
+import streamlit as st
+
+from ssnn_core.trainer import History
+
+from .lifecycle import Status
+
+MAX_FINISHED = 6                 # runs kept for "compare runs"
+CSV_COLUMNS = ["iteration", "train_cost", "train_accuracy", "learning_rate", "test_cost", "test_accuracy"]
+
+
+def note_finished(run) -> None:
+    """Add this session's run once it has finished (each run and length once)."""
+    if run is None or run.status is not Status.DONE:
+        return
+    s = run.state
+    h = s.history
+    if not h.iteration:
+        return
+    noted = st.session_state.setdefault("_noted", set())
+    if (run.id, s.iteration) in noted:
+        return
+    noted.add((run.id, s.iteration))
+    hy = run.hyper
+    label = (f"n1={hy.hidden} lr={s.learning_rate:g} it={s.iteration} seed={hy.seed} "
+             f"{hy.digits[0]}v{hy.digits[1]} {hy.dtype} {hy.scaling}")
+    finished = st.session_state.setdefault("finished", [])
+    finished.append({"label": label, "iteration": h.iteration, "train_cost": h.train_cost,
+                     "eval_iteration": h.eval_iteration, "test_accuracy": h.test_accuracy})
+    del finished[:-MAX_FINISHED]
+
+
+def finished() -> list[dict]:
+    return st.session_state.get("finished", [])
+
+
+def history_csv(history: History) -> str:
+    out = io.StringIO()
+    out.write(",".join(CSV_COLUMNS) + "\n")
+    for row in history.rows():
+        out.write(",".join("" if row[c] is None else f"{row[c]:.10g}" for c in CSV_COLUMNS) + "\n")
+    return out.getvalue()

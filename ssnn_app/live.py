@@ -1,0 +1,93 @@
+"""What the Train page shows of a run, made once per run state for every session that watches it,
+and how often a watching page redraws.
+
+A class of 30 following one run must not cost the server 30 times the drawing: the status line, the
+live chart and the result figures are made once per published state (in a cache every session
+shares); and the live panel redraws less often as more sessions watch live runs, so that the
+server's redraw work stays bounded (about LIVE_REDRAWS_PER_SECOND panel reruns a second in all).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ssnn_core.trainer import History
+
+from . import commands, fig_train
+from .lifecycle import Status
+from .memo import Shared
+from .runs import Run
+
+REDRAW_SECONDS = 0.3             # one session watching: about 3 redraws a second
+LIVE_REDRAWS_PER_SECOND = 12.0   # the server's budget of live-panel reruns, for all sessions together
+MAX_REDRAW_SECONDS = 2.5
+_drawn = Shared(256)             # (what, run id, state version, ...) -> text or figure
+
+
+def watching() -> int:
+    """Sessions that watch a run being trained or waiting for its turn, on the whole server."""
+    return sum(len(run.watchers) for run in commands.engine().runs() if run.status.active)
+
+
+_interval = {"at": 0.0, "value": REDRAW_SECONDS}
+
+
+def redraw_seconds() -> float:
+    """How often a live panel redraws now: REDRAW_SECONDS for a few watchers, slower for many."""
+    now = time.monotonic()
+    if now - _interval["at"] > 0.5:
+        wanted = max(REDRAW_SECONDS, watching() / LIVE_REDRAWS_PER_SECOND)
+        _interval.update(at=now, value=round(min(MAX_REDRAW_SECONDS, wanted), 1))
+    return _interval["value"]
+
+
+def status_line(run: Run | None) -> str:
+    if run is None:
+        return "Not trained yet."
+    s = run.state
+    key = ("status", run.id, s.version, run.others_watching)
+    return _drawn.get(key, lambda: _status_line(run))
+
+
+def _status_line(run: Run) -> str:
+    s = run.state
+    per = s.ms_per_iteration
+    parts = [f"**Iteration {s.iteration} / {s.target}**", _status_words(run), f"learning rate {s.learning_rate:g}"]
+    if per:
+        parts.append(f"{per:.1f} ms per iteration")
+    if run.origin == "shared":
+        parts.append("result shared by an identical earlier run (training is deterministic)")
+    if run.others_watching:
+        n = run.others_watching
+        parts.append(f"{n} other session{'s' if n > 1 else ''} watch{'' if n > 1 else 'es'} this run: "
+                     "identical settings are trained once")
+    return " · ".join(parts)
+
+
+def _status_words(run: Run) -> str:
+    s = run.state
+    if run.origin == "uploaded":
+        return "uploaded"
+    if s.status is Status.QUEUED:
+        return (f"waiting for its turn: {s.queue_position - 1} run(s) ahead"
+                if s.queue_position > 1 else "starts next")
+    return {Status.DIVERGED: "stopped: diverged", Status.FAILED: "stopped: failed"}.get(s.status, s.status.value)
+
+
+def live_chart(run: Run, log_y: bool) -> str:
+    """The light SVG chart while a run trains."""
+    s = run.state
+    return _drawn.get(("svg", run.id, s.version, log_y), lambda: fig_train.live_svg(s.history, log_y, s.target))
+
+
+def cost_figure(run: Run | None, log_y: bool, target: int):
+    """The interactive chart once stopped (empty before training)."""
+    if run is None:
+        return _drawn.get(("cost", None, target, log_y), lambda: fig_train.cost_figure(History(), log_y, target))
+    s = run.state
+    return _drawn.get(("cost", run.id, s.version, log_y), lambda: fig_train.cost_figure(s.history, log_y, s.target))
+
+
+def confusion_figure(view):
+    return _drawn.get(("confusion", *view.key),
+                      lambda: fig_train.confusion_figure(view.evaluation.confusion(), view.hyper.digits))
