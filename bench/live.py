@@ -111,12 +111,12 @@ def time_article(pair, hidden: int, iterations: int, seed: int) -> float:
 
 def time_trainer(pair, hidden: int, iterations: int, seed: int) -> float:
     """Seconds ssnn's trainer takes for the whole run, with the dashboard's test evaluations."""
-    from ssnn_app.state import eval_every
+    from ssnn_app.runs import plan_for
     from ssnn_core import Hyper, Trainer
 
     hyper = Hyper(hidden=hidden, iterations=iterations, seed=seed)
     Trainer(pair, hyper).run(2)                                        # warm-up
-    trainer = Trainer(pair, hyper, eval_every=eval_every(hyper))
+    trainer = Trainer(pair, hyper, eval_every=plan_for(hyper).eval_every)
     trainer.run(2)                                                     # the training set is made
     start = time.perf_counter()
     trainer.run()

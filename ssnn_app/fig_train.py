@@ -75,11 +75,12 @@ def _ticks_linear(lo: float, hi: float, n: int = 5) -> list[float]:
     return [float(v) for v in np.arange(first, hi + step * 1e-9, step)]
 
 
-def live_svg(h: History, log_y: bool, target: int) -> str:
+def live_svg(h: History, log_y: bool, target: int, starts: int = 0, stops: int = 0) -> str:
     """The cost chart while a run trains, as an inline SVG: same series and colours as `cost_figure`
     (train cost, test cost, test accuracy on the right axis), cheap to build and to draw, so it can be
     redrawn several times a second. (A Plotly chart whose data changes is mounted anew by the browser
-    on every redraw, ~0.2 s of CPU each on a small machine.)"""
+    on every redraw, ~0.2 s of CPU each on a small machine.) starts, stops: how often the training
+    process has started and stopped this run, carried as data attributes for tests and benches."""
     left, top, right, bottom = LIVE_BOX
     x_max = max(target, h.iteration[-1] if h.iteration else 1, 1)
     costs = [c for c in list(h.train_cost) + list(h.test_cost) if np.isfinite(c) and (c > 0 or not log_y)]
@@ -130,6 +131,7 @@ def live_svg(h: History, log_y: bool, target: int) -> str:
     dashed = 'stroke-dasharray="4 3"'
     return (f'<svg viewBox="0 0 {LIVE_W} {LIVE_H}" width="100%" xmlns="http://www.w3.org/2000/svg" '
             f'role="img" aria-label="cost chart, live" data-testid="ssnnLiveChart" data-points="{len(its)}" '
+            f'data-iteration="{its[-1] if its else 0}" data-starts="{starts}" data-stops="{stops}" '
             f'style="font: 12px sans-serif; fill: #444">'
             f'{grid}<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" '
             f'stroke="#bbb"/>{line(acc, ACC_COLOUR)}{line(test, TEST_COLOUR, dashed)}'

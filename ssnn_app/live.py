@@ -77,7 +77,8 @@ def _status_words(run: Run) -> str:
 def live_chart(run: Run, log_y: bool) -> str:
     """The light SVG chart while a run trains."""
     s = run.state
-    return _drawn.get(("svg", run.id, s.version, log_y), lambda: fig_train.live_svg(s.history, log_y, s.target))
+    return _drawn.get(("svg", run.id, s.version, log_y), lambda: fig_train.live_svg(s.history, log_y, s.target,
+                                                                                    s.starts, s.stops))
 
 
 def cost_figure(run: Run | None, log_y: bool, target: int):
