@@ -69,7 +69,7 @@ def neuron_ui(view: readmodel.View, dead: np.ndarray) -> None:
                        "always outputs 0, passes no gradient back, and has stopped learning.")
         a_train = fig_weights.neuron_activations(p["W1"], p["b1"], j, view.scaler, view.pair.x_train, p["W1"].dtype)
         st.plotly_chart(fig_weights.activation_histogram(a_train, view.pair.y_train, digits), key="neuron_hist")
-    a_test = np.maximum(p["W1"][j] @ view.X_test + p["b1"][j, 0], 0)          # (m_test,)
+    a_test = fig_weights.activations_on(p["W1"], p["b1"], j, view.X_test)          # (m_test,)
     top = fig_weights.top_images(a_test, 8)
     st.markdown(f"**The test digits that excite neuron {j} most**")
     if top.size == 0:

@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import diverging
 
+from ssnn_core.network import hidden
+
 TILE = 28          # a neuron's 784 weights drawn as a 28x28 tile
 HGAP = 2           # empty (NaN) columns between tiles
 VGAP = 7           # empty rows above each tile: room for its label
@@ -194,7 +196,7 @@ def preactivations(W1: np.ndarray, b1: np.ndarray, scaler, x_rows: np.ndarray, d
     b1 = np.asarray(b1, dtype=dtype).reshape(-1, 1)
     for s in range(0, len(x_rows), chunk):
         with np.errstate(over="ignore", invalid="ignore"):
-            yield W1 @ scaler.transform(x_rows[s:s + chunk], dtype) + b1      # (n1, k)
+            yield hidden({"W1": W1, "b1": b1}, scaler.transform(x_rows[s:s + chunk], dtype))   # (n1, k)
 
 
 def dead_neurons(W1: np.ndarray, b1: np.ndarray, scaler, x_rows: np.ndarray, dtype=np.float32) -> np.ndarray:
@@ -210,6 +212,11 @@ def neuron_activations(W1: np.ndarray, b1: np.ndarray, j: int, scaler, x_rows: n
     """(m,) activations A1[j] of one neuron for every image in x_rows."""
     parts = [np.maximum(Z1[0], 0) for Z1 in preactivations(W1[j:j + 1], b1[j:j + 1], scaler, x_rows, dtype)]
     return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def activations_on(W1: np.ndarray, b1: np.ndarray, j: int, X: np.ndarray) -> np.ndarray:
+    """(m,) activations A1[j] of neuron j for standardised inputs X (784, m)."""
+    return np.maximum(hidden({"W1": W1[j:j + 1], "b1": b1[j:j + 1]}, X)[0], 0)
 
 
 def top_images(activations: np.ndarray, k: int = 8) -> np.ndarray:

@@ -19,7 +19,6 @@ import http.client
 import os
 import tempfile
 import urllib.request
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
@@ -27,6 +26,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 
 from .config import DataError, check_digits
+from .npzfile import Wording, read_npz
 
 ENV_VAR = "SSNN_MNIST"
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -99,51 +99,14 @@ def load_npz(path: str | os.PathLike) -> Mnist:
     path = Path(path)
     if path.exists() and not path.is_file():  # zipfile would read /dev/zero forever, or wait on a FIFO
         raise DataError(f"{path}: not a regular file (a device, pipe or socket?)")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = {i.filename: i for i in zf.infolist()}
-            names = sorted(n[:-4] for n in infos if n.endswith(".npy"))
-            if sorted(NPZ_KEYS) != names or len(infos) != 4:
-                raise DataError(
-                    f"{path.name}: expected arrays {', '.join(NPZ_KEYS)}, found {', '.join(sorted(infos)) or 'none'}"
-                )
-            if sum(i.file_size for i in infos.values()) > MAX_UNPACKED_BYTES:
-                raise DataError(f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES >> 20} MB; not MNIST")
-            for info in infos.values():
-                check_npy_header(zf, info, DataError, path.name)
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: np.ascontiguousarray(npz[k]) for k in NPZ_KEYS}
-    except DataError:
-        raise
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile):
-        raise DataError(f"{path.name}: not a valid .npz (zip) file") from None
-    except ValueError as exc:  # object arrays (pickle) and malformed .npy headers land here
-        if "pickle" in str(exc):
-            raise DataError(f"{path.name}: holds object (pickled) arrays; refusing to load them") from None
-        raise DataError(f"{path.name}: malformed array ({exc})") from None
-    except (OSError, EOFError, RuntimeError, zlib.error) as exc:
-        raise DataError(f"{path.name}: unreadable or truncated ({exc.__class__.__name__}: {exc})") from None
+    say = Wording(lambda found: f"{path.name}: expected arrays {', '.join(NPZ_KEYS)}, found "
+                                f"{', '.join(found) or 'none'}",
+                  f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES >> 20} MB; not MNIST",
+                  f"{path}: no such file", f"{path.name}: not a valid .npz (zip) file",
+                  f"{path.name}: holds object (pickled) arrays; refusing to load them",
+                  f"{path.name}: malformed array ({{exc}})", f"{path.name}: unreadable or truncated ({{cls}}: {{exc}})")
+    arrays = read_npz(path, NPZ_KEYS, MAX_UNPACKED_BYTES, DataError, path.name, say)
     return _check_arrays(arrays, f"{path}")
-
-
-def check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, error: type, where: str) -> None:
-    """Read one member's .npy header and refuse object arrays, or a shape bigger than the member's
-    declared size (np.load would allocate the whole shape before reading a byte of data)."""
-    try:
-        with zf.open(info) as f:
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-            else:
-                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-    except Exception as exc:  # noqa: BLE001 - a damaged header raises ValueError, SyntaxError, TokenError, zlib.error...
-        raise error(f"{where}: {info.filename} is not a readable array ({exc.__class__.__name__})") from None
-    if dtype.hasobject:
-        raise error(f"{where}: holds object (pickled) arrays; refusing to load them")
-    if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
-        raise error(f"{where}: {info.filename} declares shape {shape}, more data than it holds")
 
 
 def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:

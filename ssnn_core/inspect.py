@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import cost_from_logits, forward, loss_and_grads, sigmoid
+from .network import cost_from_logits, forward, hidden, loss_and_grads, sigmoid
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def explain(params: dict, x: np.ndarray) -> Explanation:
     x = np.asarray(x).reshape(-1, 1)
     W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
     x = x.astype(np.float64)
-    z1 = W1 @ x + b1                                     # (n1, 1)
+    z1 = hidden({"W1": W1, "b1": b1}, x)                 # (n1, 1)
     a1 = np.maximum(z1, 0)[:, 0]                         # (n1,)
     contributions = W2[0] * a1                           # (n1,)
     z2 = float(contributions.sum() + b2[0, 0])

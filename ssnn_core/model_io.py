@@ -10,16 +10,14 @@ import io
 import json
 import os
 import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .config import ConfigError, Hyper, ModelFileError
-from .data import check_npy_header
 from .network import N0
+from .npzfile import Wording, read_npz
 from .scaling import Standardiser
 
 FORMAT = "ssnn-model"
@@ -88,32 +86,12 @@ EXPECTED = {"W1", "b1", "W2", "b2", "mean", "scale", "blank", "header"}
 
 
 def _arrays(source) -> dict:
-    try:
-        with zipfile.ZipFile(source) as zf:
-            infos = zf.infolist()
-            names = {i.filename[:-4] for i in infos if i.filename.endswith(".npy")}
-            if names != EXPECTED or len(infos) != len(EXPECTED):
-                raise ModelFileError("not an ssnn model file (unexpected contents)")
-            if sum(i.file_size for i in infos) > MAX_MODEL_BYTES:
-                raise ModelFileError("model file unpacks to more than 8 MB; not an ssnn model")
-            for info in infos:
-                check_npy_header(zf, info, ModelFileError, "model file")
-        if hasattr(source, "seek"):
-            source.seek(0)
-        with np.load(source, allow_pickle=False) as npz:
-            return {k: npz[k] for k in EXPECTED}
-    except ModelFileError:
-        raise
-    except FileNotFoundError:
-        raise ModelFileError(f"{source}: no such file") from None
-    except zipfile.BadZipFile:
-        raise ModelFileError("not an ssnn model file (not a valid .npz)") from None
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ModelFileError("model file holds pickled objects; refusing to load it") from None
-        raise ModelFileError(f"model file is malformed ({exc})") from None
-    except (OSError, EOFError, RuntimeError, zlib.error) as exc:
-        raise ModelFileError(f"model file is unreadable or truncated ({exc.__class__.__name__})") from None
+    say = Wording(lambda found: "not an ssnn model file (unexpected contents)",
+                  f"model file unpacks to more than {MAX_MODEL_BYTES >> 20} MB; not an ssnn model",
+                  f"{source}: no such file", "not an ssnn model file (not a valid .npz)",
+                  "model file holds pickled objects; refusing to load it", "model file is malformed ({exc})",
+                  "model file is unreadable or truncated ({cls})")
+    return read_npz(source, sorted(EXPECTED), MAX_MODEL_BYTES, ModelFileError, "model file", say)
 
 
 def _header(raw: np.ndarray) -> dict:

@@ -36,9 +36,15 @@ def cost_from_logits(Z2: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(np.logaddexp(0.0, Z2) - Y * Z2, dtype=np.float64))
 
 
+def hidden(params: dict, X: np.ndarray) -> np.ndarray:
+    """X: (n0, m) -> Z1 = W1 X + b1: (n1, m), each hidden neuron's input for each sample (needs only
+    W1 and b1, so it serves for a few neurons' rows too)."""
+    return params["W1"] @ X + params["b1"]
+
+
 def forward(params: dict, X: np.ndarray) -> tuple[np.ndarray, dict]:
     """X: (n0, m) -> A2: (1, m) probabilities of label 1, and the cache backward needs."""
-    Z1 = params["W1"] @ X + params["b1"]                 # (n1, m)
+    Z1 = hidden(params, X)                               # (n1, m)
     A1 = np.maximum(Z1, 0)                               # (n1, m)
     Z2 = params["W2"] @ A1 + params["b2"]                # (1, m)
     A2 = sigmoid(Z2)                                     # (1, m)

@@ -34,7 +34,7 @@ from threadpoolctl import ThreadpoolController
 
 from .config import Hyper, check_learning_rate
 from .data import PairData
-from .network import cost_from_logits, init_params
+from .network import cost_from_logits, forward, init_params
 from .scaling import Standardiser
 
 BLOCK_BYTES = 4 * 2**20    # bytes of X per block: stays in the L3 cache between the forward and backward GEMM
@@ -514,8 +514,7 @@ class Trainer:
         p = self.params
         self._sync_W1()
         with np.errstate(over="ignore", invalid="ignore"):
-            Z1 = p["W1"] @ self.X_test + p["b1"]                 # (n1, m_test)
-            Z2 = p["W2"] @ np.maximum(Z1, 0) + p["b2"]           # (1, m_test)
+            Z2 = forward(p, self.X_test)[1]["Z2"]               # (1, m_test)
         h = self.history
         if h.eval_iteration and h.eval_iteration[-1] == self.iteration:
             return
