@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from . import commands, history_log, settings
+from . import commands, diagnostics, history_log, settings
 
 GC_SECONDS = 30.0                # full garbage collections at most this often (see _collect_garbage)
 
@@ -18,6 +18,7 @@ def setup_page(title: str, icon: str) -> None:
     for problem in settings.restore_from_url():
         st.warning(problem)
     commands.engine().warm()  # the training process, started before the first Train
+    diagnostics.start()
     ss = st.session_state
     if ss.get("_page") != title:  # a page opened (not a click on it: a collection would delay its answer)
         ss["_page"] = title
