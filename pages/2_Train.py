@@ -107,7 +107,7 @@ elif run is not None:
     c1.download_button("Download model (.npz)", readmodel.model_bytes(view), "ssnn-model.npz",
                        "application/octet-stream", key="dl_model", on_click="ignore")
     if view.history.iteration:
-        c2.download_button("Download history (CSV)", history_log.history_csv(view.history), "ssnn-history.csv",
+        c2.download_button("Download history (CSV)", readmodel.history_file(view), "ssnn-history.csv",
                            "text/csv", key="dl_history", on_click="ignore")
 with c3.popover("Share these settings"):
     st.caption("This link opens ssnn with the same settings (copy button on the right):")

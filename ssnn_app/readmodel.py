@@ -14,7 +14,7 @@ from ssnn_core import Evaluation, Model, PairData, evaluate
 from ssnn_core.model_io import to_bytes
 from ssnn_core.trainer import History
 
-from . import commands
+from . import commands, history_log
 from . import data as app_data
 from .memo import Shared
 from .runs import Run, new_run
@@ -86,4 +86,9 @@ def current() -> View | None:
 
 def model_bytes(view: View) -> bytes:
     """The model as an .npz file (made once per model state)."""
-    return _files.get(view.key, lambda: to_bytes(view.model))
+    return _files.get(("model", *view.key), lambda: to_bytes(view.model))
+
+
+def history_file(view: View) -> str:
+    """The history as CSV text (made once per model state)."""
+    return _files.get(("history", *view.key), lambda: history_log.history_csv(view.history))
