@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ssnn_core import Hyper
 
 from . import runs
+from .lifecycle import Status
 
 SHARED_RESULTS = 32              # finished runs kept for sharing, at most
 SHARED_BYTES = 96 * 2**20        # ... and at most this many bytes of parameters and replay between them
@@ -55,8 +56,8 @@ class Classroom:
                 self._finished.move_to_end(key)
                 return "shared", runs.adopted(done.run)
             leader = self._training.get(key)
-            if leader is not None and leader.status.active:
-                return "follow", leader
+            if leader is not None and (leader.status.active or leader.status is Status.NEW):
+                return "follow", leader   # (NEW: claimed a moment ago, its Train is on the way)
             run = self._training[key] = make()
             return "new", run
 
@@ -69,7 +70,7 @@ class Classroom:
 
     def after_publish(self, run: runs.Run) -> None:
         """A run's owner published: keep it for sharing once it finished plainly; let go of it otherwise."""
-        if run.status.active:
+        if run.status.active or run.status is Status.NEW:
             return
         self.leave(run)
         if run.plain():
