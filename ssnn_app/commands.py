@@ -137,6 +137,12 @@ def train(hyper: Hyper) -> None:
         _set_run(run)
         if kind != "new":
             return
+        try:
+            _tell(run, lambda c: p.Train(run.id, c, hyper.learning_rate, hyper.iterations), lambda s: True)
+        except BaseException:  # also Streamlit's rerun/stop: a run nobody will train may not stay joinable
+            classroom().leave(run)
+            raise
+        return
     elif run.status.active:
         return
     else:
