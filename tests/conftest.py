@@ -2,6 +2,13 @@
 
 Real data: $SSNN_MNIST, else ../shared/data/mnist.npz beside the repository. Tests that need it are
 marked `mnist` and skip when it is absent, unless SSNN_REQUIRE_MNIST=1 (CI), where absence fails.
+
+The dashboard's tests run on one of two data sets, chosen by fixture: `app_synthetic` (a small
+synthetic mnist.npz in the Keras layout, always there, so every page is tested even without MNIST) or
+`app_mnist` (the real one). Either points SSNN_MNIST at its file and, when the server's data source
+changes, clears Streamlit's resource cache so that the server's MNIST is loaded again.
+Every test starts with an empty classroom (no finished or in-progress run of an earlier test is
+shared with it): see `fresh_classroom`.
 """
 
 from __future__ import annotations
@@ -43,6 +50,52 @@ def mnist_idx_dir(mnist_path) -> Path:
     if not folder.is_dir():
         _absent(f"real MNIST IDX folder not found at {folder}")
     return folder
+
+
+# ---------------------------------------------------------------- the dashboard's shared state
+
+
+@pytest.fixture(autouse=True)
+def fresh_classroom():
+    """No run of an earlier test is shared with this one (the training process itself is kept: it
+    takes a second to start). Only if the app layer was imported at all."""
+    commands = sys.modules.get("ssnn_app.commands")
+    if commands is not None:
+        commands.forget_shared_runs()
+    yield
+
+
+_app_source: list[str | None] = [None]   # the data file the server's cached MNIST was loaded from
+
+
+def use_app_data(monkeypatch, path: Path) -> Path:
+    """Make `path` the dashboard server's MNIST (SSNN_MNIST), reloading it if it was another one."""
+    import streamlit as st
+
+    monkeypatch.setenv("SSNN_MNIST", str(path))
+    if _app_source[0] != str(path):
+        st.cache_resource.clear()
+        _app_source[0] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_npz(tmp_path_factory) -> Path:
+    """A small MNIST in the Keras layout: 1000 training and 300 test images (200 and 60 of each digit
+    pair), rings for even digits and bars for odd ones, so a network tells any pair apart quickly."""
+    return write_npz(tmp_path_factory.mktemp("synthetic-mnist") / "mnist.npz", make_mnist(1000, 300, seed=5))
+
+
+@pytest.fixture
+def app_synthetic(synthetic_npz, monkeypatch) -> Path:
+    """The dashboard on the synthetic data set (needs no real MNIST)."""
+    return use_app_data(monkeypatch, synthetic_npz)
+
+
+@pytest.fixture
+def app_mnist(mnist_path, monkeypatch) -> Path:
+    """The dashboard on the real MNIST (the test is skipped without it; mark it `mnist`)."""
+    return use_app_data(monkeypatch, mnist_path)
 
 
 # ---------------------------------------------------------------- synthetic data
