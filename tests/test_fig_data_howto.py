@@ -18,12 +18,16 @@ def synthetic(m: int = 60, seed: int = 0, inked: slice = slice(200, 600)) -> tup
     return x, (np.arange(m) % 2).astype(np.uint8)
 
 
+def scalers(x: np.ndarray) -> dict:
+    return {mode: Standardiser.fit(x, mode) for mode in ("safe", "seed")}
+
+
 def test_blank_pixels_are_those_never_inked_and_agree_with_the_standardiser():
-    x, _ = synthetic()
-    blank = fig_data.blank_pixels(x)
+    x, y = synthetic()
+    blank = fig_data.summarise(x, y, x[:4], y[:4], scalers(x)).blank
     assert blank.sum() == 784 - 400
     assert not blank[200:600].any()
-    np.testing.assert_array_equal(blank, Standardiser.fit(x).blank)
+    np.testing.assert_array_equal(blank, Standardiser.fit(x, "seed").blank)
     np.testing.assert_array_equal(fig_data.pixel_std(x) == 0, blank)
 
 
@@ -58,7 +62,7 @@ def test_standardisation_before_after_ranges_and_the_seed_explosion():
     x_train, y_train = synthetic()
     x_test, y_test = synthetic(m=4, seed=1)
     x_test[2, 5] = 200                                       # ink on a pixel no training image has
-    s = fig_data.summarise(x_train, y_train, x_test, y_test)
+    s = fig_data.summarise(x_train, y_train, x_test, y_test, scalers(x_train))
     assert list(s.ink_test) == [2]
     safe = fig_data.standardised(s.scalers["safe"], x_test[2])
     seed = fig_data.standardised(s.scalers["seed"], x_test[2])
@@ -74,7 +78,7 @@ def test_standardisation_before_after_ranges_and_the_seed_explosion():
 
 def test_data_figures_are_valid_plotly():
     x, y = synthetic()
-    s = fig_data.summarise(x, y, x[:10], y[:10])
+    s = fig_data.summarise(x, y, x[:10], y[:10], scalers(x))
     figs = [fig_data.balance_figure(s.train_counts, s.test_counts, (0, 1)),
             fig_data.mean_images_figure(s.means, (0, 1)), fig_data.std_figure(s.std, s.blank),
             fig_data.digit_heatmap(x[0], "raw", diverging=False)]

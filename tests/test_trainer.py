@@ -58,8 +58,9 @@ def assert_identical(a: dict, b: dict) -> None:
 @pytest.mark.parametrize("n1", [1, 10, 37])
 def test_float64_matches_reference(synthetic_pair, small_blocks, n1):
     pair = synthetic_pair(n_train=1000)
-    t = Trainer(pair, Hyper(hidden=n1, dtype="float64", iterations=25))
-    assert len(t._parts) == 2 and all(len(p.blocks) > 1 for p in t._parts)
+    training_set = TrainingSet.for_pair(pair, Standardiser.fit(pair.x_train, "safe"), "float64")
+    assert len(training_set.pieces) == 2 and all(len(p.blocks) > 1 for p in training_set.pieces)
+    t = Trainer(pair, Hyper(hidden=n1, dtype="float64", iterations=25), training_set=training_set)
     t.run()
     ref, costs = reference_for(t, pair, 25)
     assert max_relative_difference(t.current_params(), ref) < FLOAT64_RTOL
