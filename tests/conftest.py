@@ -82,8 +82,12 @@ def use_app_data(monkeypatch, path: Path) -> Path:
 @pytest.fixture(scope="session")
 def synthetic_npz(tmp_path_factory) -> Path:
     """A small MNIST in the Keras layout: 1000 training and 300 test images (200 and 60 of each digit
-    pair), rings for even digits and bars for odd ones, so a network tells any pair apart quickly."""
-    return write_npz(tmp_path_factory.mktemp("synthetic-mnist") / "mnist.npz", make_mnist(1000, 300, seed=5))
+    pair), rings for even digits and bars for odd ones, so a network tells any pair apart quickly.
+    Like MNIST's test #1749, one test image (#1 of 0/1, a 1) has ink on a pixel no training image inks."""
+    mnist = make_mnist(1000, 300, seed=5)
+    x_test = np.array(mnist.x_test)
+    x_test[1, 14, 0] = 200
+    return write_npz(tmp_path_factory.mktemp("synthetic-mnist") / "mnist.npz", mnist, x_test=x_test)
 
 
 @pytest.fixture
