@@ -57,12 +57,19 @@ def mnist_idx_dir(mnist_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fresh_classroom():
-    """No run of an earlier test is shared with this one (the training process itself is kept: it
-    takes a second to start). Only if the app layer was imported at all."""
+    """No run of an earlier test is shared with this one, and none it left training goes on (the
+    training process itself is kept: it takes a second to start). Only if the app layer was imported."""
     commands = sys.modules.get("ssnn_app.commands")
     if commands is not None:
         commands.forget_shared_runs()
     yield
+    commands = sys.modules.get("ssnn_app.commands")
+    if commands is not None:  # a run a test left training would slow the next tests down
+        from ssnn_app import protocol
+
+        for run in commands.engine().runs():
+            if run.status.active:
+                commands.engine().command(run, lambda c, run=run: protocol.Pause(run.id, c))
 
 
 _app_source: list[str | None] = [None]   # the data file the server's cached MNIST was loaded from

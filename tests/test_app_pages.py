@@ -13,8 +13,23 @@ from PIL import Image
 
 from ssnn_app import widgets
 from ssnn_core import Hyper, load_mnist, select_digits
-from tests.apptools import (DATA, HOME, HOWTO, MISTAKES, PAGES, TRAIN, TRYIT, WEIGHTS, app, array, click_train,
-                            figures, goto, texts, trained)
+from tests.apptools import (
+    DATA,
+    HOME,
+    HOWTO,
+    MISTAKES,
+    PAGES,
+    TRAIN,
+    TRYIT,
+    WEIGHTS,
+    app,
+    array,
+    click_train,
+    figures,
+    goto,
+    texts,
+    trained,
+)
 
 pytestmark = pytest.mark.usefixtures("app_synthetic")
 
