@@ -10,7 +10,7 @@ A case is (id, how it is run, what it is fed, a fragment of the message it must 
   model    a model file uploaded on the Train page (AppTest's file_uploader), in a session holding a
            freshly trained run: the page's one st.error
   dataset  an uploaded dataset (ssnn_app.data.read_upload with fake uploaded files): a DataError
-  url      URL parameters, as a new session reads them (state.hyper_from_query), then pushed into the
+  url      URL parameters, as a new session reads them (settings.hyper_from_query), then pushed into the
            trained session's URL: one warning, the bad setting ignored
 
 Every case must: name the problem (the fragment) on one line with no 'Traceback'; not hang (timeout);
@@ -60,7 +60,6 @@ MAX_PEAK = 200 * 2**20          # bytes of traced memory an in-process case may 
 ADDRESS_SPACE = 2 * 2**30       # RLIMIT_AS of a command-line case
 BOMB_MB = 300                   # what the decompression bombs expand to
 SESSION_SEED = 90210            # settings no other test trains: the run is this session's own, not a shared one
-pytestmark = pytest.mark.mnist
 
 # ---------------------------------------------------------------- building hostile files
 
@@ -168,37 +167,34 @@ class FakeUpload:
     """What st.file_uploader hands a page: name, size, file_id, getvalue()."""
 
     def __init__(self, name: str, data: bytes, size: int | None = None):
-        self.name, self._data, self.file_id = name, data, name
+        self.name, self.data, self.file_id = name, data, name
         self.size = len(data) if size is None else size
 
     def getvalue(self) -> bytes:
-        return self._data
+        return self.data
 
 
 # ---------------------------------------------------------------- the world the cases run in
 
 
 @pytest.fixture(scope="module")
-def world(mnist_path, tmp_path_factory):
-    """A session that has trained a short real run on the Train page; that run's model saved on disk;
-    a synthetic dataset; hostile special files (FIFOs, links to /dev/zero); a private temp folder."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.apptools import click_train
+def world(synthetic_npz, tmp_path_factory):
+    """A session that has trained a short run on the Train page (synthetic MNIST); that run's model saved
+    on disk; a synthetic dataset; hostile special files (FIFOs, links to /dev/zero); a private temp folder."""
+    from ssnn_app.lifecycle import Status
+    from tests.apptools import TRAIN, app, click_train
+    from tests.conftest import use_app_data
 
     base = tmp_path_factory.mktemp("hostile")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SSNN_MNIST", str(mnist_path))
-        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-        at.run()
-        at.switch_page("pages/2_Train.py")
-        at.run()
+        use_app_data(mp, synthetic_npz)
+        at = app(TRAIN, timeout=120)
         at.session_state["hyper"] = Hyper(iterations=15, seed=SESSION_SEED)
         at.run()
         click_train(at)
         run = at.session_state["run"]
-        assert run.status == "done" and run.iteration == 15 and run.trainer is not None and not at.exception
-        model = Model(run.trainer.current_params(), run.trainer.scaler, run.hyper, run.iteration)
+        assert run.status is Status.DONE and run.state.iteration == 15 and not at.exception
+        model = run.model()
         w = SimpleNamespace(at=at, dir=base, model=model)
         w.model_bytes = to_bytes(model)
         w.current = save_model(model, base / "current" / "model.npz")
@@ -223,9 +219,9 @@ def guarded_state(w) -> tuple:
     """Everything a hostile input must leave alone."""
     at = w.at
     run = at.session_state["run"]
-    h = run.get_history()
-    W1 = run.trainer.current_params()["W1"]
-    return (id(run), run.id, run.status, run.iteration, run.hyper, at.session_state["hyper"],
+    h = run.state.history
+    W1 = run.state.params["W1"]
+    return (id(run), run.id, run.status, run.state.iteration, run.hyper, at.session_state["hyper"],
             tuple(h.iteration), tuple(h.train_cost), tuple(h.test_accuracy), hashlib.sha256(W1.tobytes()).hexdigest(),
             "uploaded_mnist" in at.session_state,
             hashlib.sha256(w.current.read_bytes()).hexdigest(), sorted(p.name for p in w.current.parent.iterdir()),
@@ -311,7 +307,7 @@ def run_dataset(case, w, fed) -> str:
 
 
 def run_url(case, w, fed) -> str:
-    from ssnn_app.state import hyper_from_query
+    from ssnn_app.settings import hyper_from_query
 
     at = w.at
     with PeakMemory() as mem:
@@ -728,7 +724,7 @@ def test_valid_model_outside_the_ui_ranges_keeps_the_page_working(world):
         at.file_uploader(key="model_upload").upload("small.npz", raw, "application/octet-stream").run()
         assert not at.exception, at.exception[0].message
         # the model is installed for inspection; the sliders keep settings they can show
-        assert at.session_state["run"].hyper == small and at.session_state["run"].status == "uploaded"
+        assert at.session_state["run"].hyper == small and at.session_state["run"].origin == "uploaded"
         assert at.session_state["hyper"] == hyper
         assert "Model not loaded" not in " ".join(e.value for e in at.error)
     finally:
