@@ -48,30 +48,33 @@ active = run is not None and run.status.active
 interval = live.redraw_seconds() if active else None
 
 
-@st.fragment(run_every=interval)
-def live_panel() -> None:
-    """Redraws what the training process has published: a light SVG chart while the run trains, the
-    interactive Plotly chart otherwise (empty before training, so that the browser has loaded its
-    chart library by the time the result comes)."""
-    run = commands.current_run()
+def stopped_panel(run) -> None:
+    """The status and the interactive cost chart (drawn empty before training, so that the browser has
+    loaded its chart library by the time the result comes)."""
     st.markdown(live.status_line(run))
-    running = run is not None and run.status.active
-    if running:
-        st.markdown(live.live_chart(run, log_y), unsafe_allow_html=True)
-    else:
-        st.plotly_chart(live.cost_figure(run, log_y, hyper.iterations), key="cost_chart")
+    st.plotly_chart(live.cost_figure(run, log_y, hyper.iterations), key="cost_chart")
     if run is None or not run.state.history.iteration:
         st.caption("The cost curve is drawn here, live, once training starts.")
-    ss = st.session_state
-    if ss.get("_live") and not running:
-        ss["_live"] = False
+
+
+@st.fragment(run_every=interval)
+def live_panel() -> None:
+    """Redraws what the training process has published, as one element (the status line over a light
+    SVG chart, made once per run state for every session watching), until the run stops."""
+    run = commands.current_run()
+    if run is None or not run.status.active:
         st.rerun()  # the whole page: results, buttons, and no more ticks
-    ss["_live"] = running
-    if running and interval and not 0.5 < live.redraw_seconds() / interval < 2:
+    if not 0.5 < live.redraw_seconds() / interval < 2:
         st.rerun()  # many more (or fewer) sessions watch now: redraw at the pace that suits them
+    st.markdown(live.live_view(run, log_y), unsafe_allow_html=True)
 
 
-live_panel()
+# Only a training run has a fragment that reruns itself: once it stops, the page has none, so a
+# redraw tick still on its way from the browser finds no fragment and is dropped by the server.
+if active:
+    live_panel()
+else:
+    stopped_panel(run)
 
 if run is not None and run.state.message and not active:
     st.error(run.state.message if run.status.value == "diverged"

@@ -74,11 +74,11 @@ def _status_words(run: Run) -> str:
     return {Status.DIVERGED: "stopped: diverged", Status.FAILED: "stopped: failed"}.get(s.status, s.status.value)
 
 
-def live_chart(run: Run, log_y: bool) -> str:
-    """The light SVG chart while a run trains."""
+def live_view(run: Run, log_y: bool) -> str:
+    """While a run trains: its status line over the light SVG chart, as one piece of markdown."""
     s = run.state
-    return _drawn.get(("svg", run.id, s.version, log_y), lambda: fig_train.live_svg(s.history, log_y, s.target,
-                                                                                    s.starts, s.stops))
+    return _drawn.get(("live", run.id, s.version, run.others_watching, log_y), lambda: (
+        f"{_status_line(run)}\n\n{fig_train.live_svg(s.history, log_y, s.target, s.starts, s.stops)}"))
 
 
 def cost_figure(run: Run | None, log_y: bool, target: int):
