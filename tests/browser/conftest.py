@@ -1,7 +1,8 @@
 """Real-browser tests: Playwright (Python) driving Debian's Chromium against `streamlit run app.py`.
 
 Fixtures: `app_url` (one server per test session, on 127.0.0.1 and a free port), `browser`, `page`.
-Helpers: `wait_ready(page)`, `click_and_wait(page, locator)`, `assert_no_exception(page)`, `screenshot(page, name)`.
+Helpers: `wait_ready(page)`, `click_and_wait(page, locator)`, `nav_to(page, name, heading)` (another page in the
+same session, through the sidebar), `assert_no_exception(page)`, `screenshot(page, name)`.
 
 Without Chromium or Playwright these tests skip, and say how to enable them; with SSNN_REQUIRE_BROWSER=1
 (CI, see .ci/run) they fail instead.
@@ -17,6 +18,7 @@ What proved reliable with Streamlit 1.67:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -31,6 +33,8 @@ from bench.load import APP, APP_IDLE, CHROMIUM, CHROMIUM_ARGS, EXCEPTION, VIEWPO
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 TIMEOUT_MS = 120_000          # one wait in a page (the machine may be shared and busy)
+EXPECT_MS = 30_000            # one retried look at the DOM (it can lag the script's end by a second or more)
+MAIN = '[data-testid="stMain"]'
 ENABLE_HINT = ("install Chromium (`apt-get install -y chromium`) and the test tools "
                "(`pip install -r requirements-dev.txt`)")
 
@@ -159,6 +163,25 @@ def click_and_wait(page, locator, timeout: float = TIMEOUT_MS) -> None:
     watch_rerun(page)
     locator.click(timeout=timeout)
     wait_rerun_done(page, timeout)
+
+
+def nav_link(page, name: str):
+    """The sidebar's link to a page (text 'Weights', or '🔬Weights' with its icon)."""
+    return page.locator('[data-testid="stSidebarNav"] a').filter(
+        has_text=re.compile(rf"(^|[^A-Za-z]){re.escape(name)}\s*$"))
+
+
+def nav_to(page, name: str, heading: str) -> None:
+    """Go to another page inside the same session through the sidebar; wait for its run to finish."""
+    from playwright.sync_api import expect
+
+    watch_rerun(page)
+    nav_link(page, name).click(timeout=EXPECT_MS)
+    page.wait_for_url(re.compile(rf"/{name.replace(' ', '_')}(\?|$)"), timeout=TIMEOUT_MS)
+    wait_rerun_done(page)
+    expect(page.locator(MAIN).get_by_role("heading", name=heading)).to_be_visible(timeout=EXPECT_MS)
+    wait_ready(page)
+    assert_no_exception(page)
 
 
 def assert_no_exception(page) -> None:

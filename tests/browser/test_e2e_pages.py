@@ -17,10 +17,13 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import (
+    EXPECT_MS,
+    MAIN,
     TIMEOUT_MS,
     assert_no_exception,
     click_and_wait,
     goto,
+    nav_to,
     screenshot,
     wait_ready,
     wait_rerun_done,
@@ -29,12 +32,10 @@ from .conftest import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
-MAIN = '[data-testid="stMain"]'
 TRAIN_TIMEOUT_S = 240          # 60 iterations take seconds; a busy shared machine gets a wide margin
-EXPECT_MS = 30_000             # one retried look at the DOM (it can lag the script's end by a second or more)
 SEVEN_PAGES = ["Home", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it"]
 STATUS_JS = """() => {
-  for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]'))
+  for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))
     if (/Iteration \\d+ \\/ \\d+/.test(el.innerText)) return el.innerText;
   return ""; }"""
 
@@ -72,23 +73,6 @@ def train_small(page, app_url: str, query: str, iterations: int) -> None:
             assert_no_exception(page)
             raise AssertionError(f"training never reached {done!r} in {TRAIN_TIMEOUT_S} s; last: {text!r}")
         time.sleep(0.1)
-    wait_ready(page)
-    assert_no_exception(page)
-
-
-def nav_link(page, name: str):
-    """The sidebar's link to a page (text 'Weights', or '🔬Weights' with its icon)."""
-    return page.locator('[data-testid="stSidebarNav"] a').filter(
-        has_text=re.compile(rf"(^|[^A-Za-z]){re.escape(name)}\s*$"))
-
-
-def nav_to(page, name: str, heading: str) -> None:
-    """Go to another page inside the same session through the sidebar; wait for its run to finish."""
-    watch_rerun(page)
-    nav_link(page, name).click(timeout=EXPECT_MS)
-    page.wait_for_url(re.compile(rf"/{name.replace(' ', '_')}(\?|$)"), timeout=TIMEOUT_MS)
-    wait_rerun_done(page)
-    expect(page.locator(MAIN).get_by_role("heading", name=heading)).to_be_visible(timeout=EXPECT_MS)
     wait_ready(page)
     assert_no_exception(page)
 

@@ -19,9 +19,10 @@ PAGES = ["Data", "Train", "Weights", "Mistakes", "How it works", "Try it"]
 
 def status_text(page) -> str:
     """The Train page's status line: 'Iteration N / T · <status> · learning rate ...' ('' if absent).
-    Read in one step in the page: the element is replaced on every redraw."""
+    Read in one step in the page: the element is replaced on every redraw. Its paragraph only: while
+    training, the live SVG chart is drawn in the same markdown element, below it."""
     return " ".join(page.evaluate("""() => {
-      for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]'))
+      for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))
         if (/Iteration \\d+ \\/ \\d+/.test(el.innerText)) return el.innerText;
       return ""; }""").split())
 

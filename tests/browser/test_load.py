@@ -1,10 +1,10 @@
 """Classroom load, small: 3 browser sessions train the same network on one server at once.
 
 A teacher's session trains first; then 3 students with the same settings press Train together.
-Training is deterministic, so the server hands them the finished run (ssnn_app/state.py
-start_training): their server CPU time must be well below 3 trainings. Then 3 sessions press
+Training is deterministic, so the server hands them the finished run (ssnn_app/classroom.py
+Classroom.claim): their server CPU time must be well below 3 trainings. Then 3 sessions press
 Train together with settings nobody has trained: one trains, the other two follow that run live
-(state.start_training), again for about the CPU of one training. bench/load.py is the full version
+(Classroom.claim, "follow"), again for about the CPU of one training. bench/load.py is the full version
 (8 sessions, and distinct seeds).
 """
 
