@@ -1,4 +1,5 @@
-"""End to end in Chromium: the home page, live training with pause / step / resume, shared URLs."""
+"""End to end in Chromium: the home page, live training with pause / step / resume, reading the model while
+it trains, shared URLs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import assert_no_exception, click_and_wait, goto, screenshot, wait_ready
+from .conftest import EXPECT_MS, MAIN, assert_no_exception, click_and_wait, goto, nav_to, screenshot, wait_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
@@ -201,6 +202,127 @@ def test_pause_step_resume_at_300_neurons(page, app_url):
     wait_chart_points(page, 150)
     assert_no_exception(page)
     assert not page.js_errors, page.js_errors
+
+
+# ------------------------------------------------------------------ reading the model while it trains
+
+
+LIVE_ITERATIONS = 3000
+MODEL_CAPTION = re.compile(r"Model: 784→300→1, digits 0/1, lr 0\.5, (\d+)/3000 iterations \((\w+)\)")
+
+
+def live_chart_attrs(page) -> dict | None:
+    """The live SVG chart's data attributes (None when it is not drawn)."""
+    return page.evaluate("""() => {
+      const c = document.querySelector('[data-testid="stMain"] [data-testid="ssnnLiveChart"]');
+      return c && {iteration: parseInt(c.getAttribute('data-iteration')), points: parseInt(c.getAttribute('data-points')),
+                   starts: c.getAttribute('data-starts'), stops: c.getAttribute('data-stops')}; }""")
+
+
+def wait_running_past(page, k: int, timeout_s: float) -> int:
+    """Poll the status line until the run shows an iteration past `k` while running; return it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = status_text(page)
+        c = counter(text)
+        if c and c[0] > k and "running" in text:
+            return c[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the run never got past iteration {k} in {timeout_s:g} s; last: {text!r}")
+        time.sleep(0.05)
+
+
+def sidebar_model(page) -> tuple[int, str]:
+    """(iteration, status) from the sidebar caption 'Model: 784→300→1, ..., k/3000 iterations (status)'."""
+    from playwright.sync_api import expect
+
+    caption = page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]', has_text="Model:")
+    expect(caption).to_have_count(1, timeout=EXPECT_MS)
+    text = " ".join(caption.inner_text().split())
+    m = MODEL_CAPTION.search(text)
+    assert m, f"the sidebar does not describe the 784→300→1 model in training: {text!r}"
+    return int(m.group(1)), m.group(2)
+
+
+def test_reading_the_model_never_stops_a_run(page, app_url):
+    """While a 784→300→1 run trains, Weights, Mistakes and How it works (opened through the navigation,
+    in the same session) each show the model as it is then, further on every time; back on Train the run
+    has kept training: the training process's own counts say it started once and never stopped."""
+    from playwright.sync_api import expect
+
+    goto(page, app_url)                     # the root first: the app's navigation in force
+    goto(page, f"{app_url}/Train?n1=300&iters={LIVE_ITERATIONS}&seed=4711")
+    page.get_by_text("Not trained yet.").wait_for()
+    button(page, "▶ Train").click()
+    paused = False
+    try:
+        first = counter(wait_status(page, rf"Iteration [1-9]\d* / {LIVE_ITERATIONS} · running", 120))[0]
+        seen = [("Train", first)]
+        # leave once a later iteration is out (one takes up to ~0.5 s here, with Chromium on the same cores):
+        # whatever the Weights page reads next is further on than what Train showed
+        wait_running_past(page, first, 60)
+        main = page.locator(MAIN)
+
+        nav_to(page, "Weights", "What the hidden neurons look for")
+        seen.append(("Weights", sidebar_model(page)))
+        page.wait_for_function("""() => { const g = document.querySelector(
+            '[data-testid="stMain"] [data-testid="stPlotlyChart"] .js-plotly-plot');
+            return g && g._fullData && g._fullData.length && g._fullData[1].customdata.length === 300; }""",
+                               timeout=EXPECT_MS)                    # the 300 tiles, labelled
+        expect(main).to_contain_text("The test digits that excite neuron 0 most", timeout=EXPECT_MS)
+        assert_no_exception(page)
+        screenshot(page, "live-read-weights", full_page=False)
+
+        nav_to(page, "Mistakes", "The digits it gets wrong, and why")
+        seen.append(("Mistakes", sidebar_model(page)))
+        expect(main).to_contain_text("of 2,115 test images are misclassified", timeout=EXPECT_MS)
+        expect(main).to_contain_text("z2 is the sum of every hidden neuron's vote", timeout=EXPECT_MS)
+        assert_no_exception(page)
+        screenshot(page, "live-read-mistakes", full_page=False)
+
+        nav_to(page, "How it works", "How it works")
+        seen.append(("How it works", sidebar_model(page)))
+        expect(main).to_contain_text("the current model", timeout=EXPECT_MS)
+        shown = re.search(r"n1 = 300, after (\d+) iterations", " ".join(main.inner_text().split()))
+        assert shown and int(shown.group(1)) >= seen[-1][1][0], (shown and shown.group(0), seen)
+        expect(main.locator('[data-testid="stMetric"]', has_text="hidden neurons n1")
+               .locator('[data-testid="stMetricValue"]')).to_have_text("300", timeout=EXPECT_MS)
+        assert_no_exception(page)
+
+        nav_to(page, "Train", "Train the network")
+        text = wait_status(page, rf"Iteration \d+ / {LIVE_ITERATIONS} · running", 30)
+        seen.append(("Train", counter(text)[0]))
+        page.locator(f'{MAIN} [data-testid="ssnnLiveChart"]').wait_for(timeout=EXPECT_MS)
+        chart = live_chart_attrs(page)
+        print(f"n1=300 while reading the model: {seen}; live chart {chart}")
+
+        for name, found in seen[1:-1]:
+            assert found[1] == "running", f"the {name} page shows the model {found[1]!r}, not running: {seen}"
+        its = [s[1] if isinstance(s[1], int) else s[1][0] for s in seen]
+        assert all(a < b for a, b in zip(its, its[1:])), f"the iteration did not grow from page to page: {seen}"
+        assert its[-1] < LIVE_ITERATIONS, f"the run finished before the pages were read: {seen}"
+        assert chart is not None and chart["iteration"] >= its[-1], (chart, seen)
+        # the training process's own counts: training started once, and nothing stopped it (no relaunch)
+        assert (chart["starts"], chart["stops"]) == ("1", "0"), \
+            f"reading the model stopped or relaunched training: starts {chart['starts']}, stops {chart['stops']}"
+        assert_no_exception(page)
+
+        button(page, "⏸ Pause").click()
+        text = wait_status(page, rf"Iteration \d+ / {LIVE_ITERATIONS} · paused", 30)
+        paused = True
+        assert counter(text)[0] >= its[-1]
+        wait_ready(page)
+        assert_no_exception(page)
+        assert not page.js_errors, page.js_errors
+    finally:
+        if not paused:   # do not leave a 3,000-iteration run burning the CPU the next tests need
+            try:
+                if not page.url.split("?")[0].endswith("/Train"):
+                    nav_to(page, "Train", "Train the network")
+                button(page, "⏸ Pause").click(timeout=10_000)
+                wait_status(page, r"· paused", 30)
+            except Exception as exc:  # report the test's own failure, not this one
+                print(f"could not pause the 784→300→1 run after the failure: {exc}")
 
 
 # ------------------------------------------------------------------ the URL
