@@ -148,13 +148,13 @@ def test_step_trains_exactly_n_then_pauses(proc, pair):
 
 
 def test_pause_mid_run_stops_after_the_iteration_in_flight(proc):
-    proc.create(1, Hyper(iterations=5000))
-    proc.train(1, 5000)
+    proc.create(1, Hyper(iterations=100_000))
+    proc.train(1, 100_000)
     proc.turn()
-    assert proc[1].status is Status.RUNNING and 0 < proc.owner.jobs[1].t.iteration < 5000
+    assert proc[1].status is Status.RUNNING and 0 < proc.owner.jobs[1].t.iteration < 100_000
     proc.send(p.Pause(1, next(proc.cmds)))
     s = proc[1]
-    assert s.status is Status.PAUSED and 0 < s.iteration < 5000 and (s.starts, s.stops) == (1, 1)
+    assert s.status is Status.PAUSED and 0 < s.iteration < 100_000 and (s.starts, s.stops) == (1, 1)
     assert not proc.owner.busy
     proc.turn()
     assert proc[1].iteration == s.iteration                     # nothing trains it any more
@@ -180,17 +180,17 @@ def test_configure_raising_the_target_of_a_finished_run_resumes_it(proc, pair):
 
 
 def test_configure_a_training_run_takes_the_new_rate_from_the_next_iteration(proc):
-    proc.create(1, Hyper(iterations=5000))
-    proc.train(1, 5000)
+    proc.create(1, Hyper(iterations=100_000))
+    proc.train(1, 100_000)
     proc.turn()
     at = proc.owner.jobs[1].t.iteration
-    proc.send(p.Configure(1, next(proc.cmds), 0.1, 5000, True))
+    proc.send(p.Configure(1, next(proc.cmds), 0.1, 100_000, True))
     proc.turn()
     proc.send(p.Pause(1, next(proc.cmds)))
     lr = proc[1].history.learning_rate
     assert lr[:at] == [0.5] * at and set(lr[at:]) == {0.1} and len(lr) > at
     # lowering the target to where a training run already is finishes it
-    proc.send(p.Train(1, next(proc.cmds), 0.1, 5000))
+    proc.send(p.Train(1, next(proc.cmds), 0.1, 100_000))
     proc.turn()
     proc.send(p.Configure(1, next(proc.cmds), 0.1, 1, True))
     assert proc[1].status is Status.DONE and proc[1].target == 1
@@ -199,8 +199,8 @@ def test_configure_a_training_run_takes_the_new_rate_from_the_next_iteration(pro
 def test_at_most_max_training_runs_train_and_the_rest_wait_in_order(proc):
     n = worker.MAX_TRAINING + 3
     for run in range(1, n + 1):
-        proc.create(run, Hyper(iterations=5000, seed=run))
-        proc.train(run, 5000)
+        proc.create(run, Hyper(iterations=100_000, seed=run))
+        proc.train(run, 100_000)
     proc.turn(interrupted=lambda: True)                 # slots given out, nothing trained yet
     status = [proc[r].status for r in range(1, n + 1)]
     assert status == [Status.RUNNING] * worker.MAX_TRAINING + [Status.QUEUED] * 3
@@ -220,13 +220,13 @@ def test_at_most_max_training_runs_train_and_the_rest_wait_in_order(proc):
 def test_a_step_goes_before_runs_waiting_to_train(proc):
     k = worker.MAX_TRAINING
     for run in range(1, k + 4):
-        proc.create(run, Hyper(iterations=5000, seed=run))
+        proc.create(run, Hyper(iterations=100_000, seed=run))
     for run in range(1, k + 1):                          # the slots are taken
-        proc.train(run, 5000)
+        proc.train(run, 100_000)
     proc.turn(interrupted=lambda: True)
-    proc.train(k + 1, 5000)                              # waits to train
-    proc.train(k + 2, 5000)
-    proc.train(k + 3, 5000, steps=3)                     # a learner waits for these 3 steps
+    proc.train(k + 1, 100_000)                              # waits to train
+    proc.train(k + 2, 100_000)
+    proc.train(k + 3, 100_000, steps=3)                     # a learner waits for these 3 steps
     proc.turn(interrupted=lambda: True)
     assert [proc[r].queue_position for r in (k + 3, k + 1, k + 2)] == [1, 2, 3]
     proc.send(p.Pause(1, next(proc.cmds)))
@@ -235,24 +235,25 @@ def test_a_step_goes_before_runs_waiting_to_train(proc):
 
 
 def test_fork_continues_bit_identically_to_the_original(proc, pair):
-    hyper = Hyper(iterations=5000)
+    hyper = Hyper(iterations=100_000)
     proc.create(1, hyper)
-    proc.train(1, 5000)
+    proc.train(1, 100_000)
     proc.turn()
     proc.fork(2, 1)                                       # a copy of a training run starts paused
     at = proc[2].iteration
     assert proc[2].status is Status.PAUSED and proc[1].status is Status.RUNNING and at > 0
     assert proc[2].history.train_cost == proc.owner.jobs[1].t.history.train_cost[:at]
     proc.send(p.Pause(1, next(proc.cmds)))
+    end = proc[1].iteration + 30
     for run in (1, 2):
-        proc.train(run, 120, steps=120 - proc[run].iteration)
+        proc.train(run, end, steps=end - proc[run].iteration)
     proc.drain()
     a, b = proc[1], proc[2]
-    assert a.iteration == b.iteration == 120
+    assert a.iteration == b.iteration == end
     for k in a.params:
         assert np.array_equal(a.params[k], b.params[k]), k
     assert a.history.train_cost == b.history.train_cost
-    assert_same_run(b, solo(pair, hyper, 120), evals=False)
+    assert_same_run(b, solo(pair, hyper, end), evals=False)
     # a copy of a run that never trained is new, not paused
     proc.create(3, Hyper(iterations=10, seed=3))
     proc.fork(4, 3)
@@ -299,12 +300,12 @@ def test_query_drop_and_prepare(proc, pair):
 
 
 def test_a_failing_command_fails_its_run_with_a_message_and_not_the_others(proc):
-    proc.create(1, Hyper(iterations=5000))
-    proc.create(2, Hyper(iterations=5000, seed=2))
-    proc.train(1, 5000)
-    proc.train(2, 5000)
+    proc.create(1, Hyper(iterations=100_000))
+    proc.create(2, Hyper(iterations=100_000, seed=2))
+    proc.train(1, 100_000)
+    proc.train(2, 100_000)
     proc.turn()
-    proc.send(p.Train(2, next(proc.cmds), -1.0, 5000))     # a learning rate the trainer refuses
+    proc.send(p.Train(2, next(proc.cmds), -1.0, 100_000))     # a learning rate the trainer refuses
     assert proc[2].status is Status.FAILED and "training stopped unexpectedly" in proc[2].message
     assert proc[1].status is Status.RUNNING
     proc.send(p.Pause(1, next(proc.cmds)))
