@@ -46,13 +46,13 @@ def status_line(run: Run | None) -> str:
         return "Not trained yet."
     s = run.state
     key = ("status", run.id, s.version, run.others_watching)
-    return _drawn.get(key, lambda: _status_line(run))
+    return _drawn.get(key, lambda: _status_line(run, s))
 
 
-def _status_line(run: Run) -> str:
-    s = run.state
+def _status_line(run: Run, s) -> str:
+    """`run` in state `s` (read once by the caller, so that text and cache key agree)."""
     per = s.ms_per_iteration
-    parts = [f"**Iteration {s.iteration} / {s.target}**", _status_words(run), f"learning rate {s.learning_rate:g}"]
+    parts = [f"**Iteration {s.iteration} / {s.target}**", _status_words(run, s), f"learning rate {s.learning_rate:g}"]
     if per:
         parts.append(f"{per:.1f} ms per iteration")
     if run.origin == "shared":
@@ -64,8 +64,7 @@ def _status_line(run: Run) -> str:
     return " · ".join(parts)
 
 
-def _status_words(run: Run) -> str:
-    s = run.state
+def _status_words(run: Run, s) -> str:
     if run.origin == "uploaded":
         return "uploaded"
     if s.status is Status.QUEUED:
@@ -78,7 +77,7 @@ def live_view(run: Run, log_y: bool) -> str:
     """While a run trains: its status line over the light SVG chart, as one piece of markdown."""
     s = run.state
     return _drawn.get(("live", run.id, s.version, run.others_watching, log_y), lambda: (
-        f"{_status_line(run)}\n\n{fig_train.live_svg(s.history, log_y, s.target, s.starts, s.stops)}"))
+        f"{_status_line(run, s)}\n\n{fig_train.live_svg(s.history, log_y, s.target, s.starts, s.stops)}"))
 
 
 def cost_figure(run: Run | None, log_y: bool, target: int):
