@@ -1,14 +1,12 @@
 """The fast trainer: same numbers as the article's plain loop, deterministic, and its chunked-run contract.
 
 Nothing here is timed; speed is `python -m ssnn_core bench`'s business.
-Real-data tests read MNIST from $SSNN_MNIST (skipped when unset, failed when SSNN_REQUIRE_MNIST=1).
+Real-data tests read MNIST as conftest's `mnist_path` finds it (skipped when absent, failed when SSNN_REQUIRE_MNIST=1).
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -276,15 +274,8 @@ def test_extreme_hidden_sizes_run_without_warnings(synthetic_pair, n1, dtype):
 
 
 @pytest.fixture(scope="module")
-def real_pair():
-    raw = os.environ.get("SSNN_MNIST")
-    if not raw:
-        if os.environ.get("SSNN_REQUIRE_MNIST") == "1":
-            pytest.fail("SSNN_REQUIRE_MNIST=1 but SSNN_MNIST is not set to the real MNIST")
-        pytest.skip("real MNIST not given: set SSNN_MNIST to an mnist.npz (or IDX folder) to run this")
-    if not Path(raw).exists():
-        pytest.fail(f"SSNN_MNIST={raw} does not exist")
-    return select_digits(load_mnist(raw), (0, 1))
+def real_pair(mnist_path):
+    return select_digits(load_mnist(mnist_path), (0, 1))
 
 
 def misclassified(t: Trainer) -> list[int]:
@@ -292,6 +283,7 @@ def misclassified(t: Trainer) -> list[int]:
 
 
 @pytest.mark.mnist
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_article_run_is_reproduced(real_pair, dtype):
     """float64 is the article's run to ~1e-15; float32 stays within ~3e-6 of it and makes the same mistakes."""
@@ -302,6 +294,7 @@ def test_article_run_is_reproduced(real_pair, dtype):
 
 
 @pytest.mark.mnist
+@pytest.mark.slow
 def test_default_float32_safe_run(real_pair):
     t = Trainer(real_pair, Hyper(), eval_every=500)
     assert t.run() == 500
