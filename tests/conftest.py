@@ -9,6 +9,16 @@ synthetic mnist.npz in the Keras layout, always there, so every page is tested e
 changes, clears Streamlit's resource cache so that the server's MNIST is loaded again.
 Every test starts with an empty classroom (no finished or in-progress run of an earlier test is
 shared with it): see `fresh_classroom`.
+
+The app layer's tests, from the inside out:
+  test_lifecycle, test_runs, test_classroom, test_worker   pure: no Streamlit, no process (the training
+                                                           process's Owner is driven in-process)
+  test_app_pages   every page through AppTest, on the synthetic data set
+  test_app_train   the Train page and the commands behind it, with the real training process beside
+                   the test, on the synthetic data set
+  test_app_real    what only the real MNIST shows (marked `mnist`)
+Markers: `mnist` (needs the real data), `slow` (seconds each; `-m "not slow"` is the fast lane),
+`browser` (tests/browser/, Chromium).
 """
 
 from __future__ import annotations
