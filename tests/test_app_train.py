@@ -129,6 +129,16 @@ def test_step_pause_resume_reset_and_live_learning_rate():
     assert fresh is not run and fresh.state.iteration == 0 and fresh.status is Status.NEW
 
 
+def test_reset_while_training_stops_the_old_run():
+    at, run = start_training(**LONG)
+    wait_for(lambda: run.state.iteration >= 2, what="training")
+    at.button(key="b_reset").click().run()
+    fresh = at.session_state["run"]
+    assert fresh is not run and fresh.status is Status.NEW
+    assert run.wait(lambda s: s.status is Status.PAUSED, 10)       # nobody else watched it
+    assert not at.button(key="b_train").disabled and "Iteration 0 / 5000" in texts(at)
+
+
 def test_changing_the_learning_rate_while_training_applies_from_the_next_iteration():
     at, run = start_training(**LONG)
     wait_for(lambda: run.state.iteration >= 2, what="training")
@@ -253,9 +263,9 @@ def test_valid_model_outside_the_ui_ranges_keeps_the_page_working():
 
 
 def test_identical_runs_are_shared_between_sessions():
-    first = trained(iterations=35, seed=99)
+    first = trained(iterations=35)
     assert first.session_state["run"].origin == "trained"
-    second = trained(iterations=35, seed=99)
+    second = trained(iterations=35)
     run = second.session_state["run"]
     assert run.origin == "shared" and run.status is Status.DONE and run.state.iteration == 35
     assert run.state is first.session_state["run"].state               # the result itself, not trained again
@@ -271,7 +281,7 @@ def test_identical_runs_are_shared_between_sessions():
 
 
 def test_identical_runs_started_together_are_trained_once():
-    hyper = Hyper(**LONG, seed=4244)
+    hyper = Hyper(**LONG)
     first, second, third = (app(TRAIN) for _ in range(3))
     for at in (first, second, third):
         at.session_state["hyper"] = hyper
@@ -308,7 +318,7 @@ def test_identical_runs_started_together_are_trained_once():
 
 
 def test_a_session_stepping_a_shared_run_gets_a_copy():
-    hyper = Hyper(**LONG, seed=4249)
+    hyper = Hyper(**LONG)
     first, second = app(TRAIN), app(TRAIN)
     for at in (first, second):
         at.session_state["hyper"] = hyper
@@ -327,8 +337,26 @@ def test_a_session_stepping_a_shared_run_gets_a_copy():
     assert leader.status is Status.PAUSED and second.session_state["run"] is leader
 
 
+def test_leaving_a_shared_run_does_not_stop_it_for_the_others():
+    hyper = Hyper(**LONG)
+    first, second = app(TRAIN), app(TRAIN)
+    for at in (first, second):
+        at.session_state["hyper"] = hyper
+        at.run()
+        at.button(key="b_train").click().run()
+    leader = second.session_state["run"]
+    assert first.session_state["run"] is leader
+    first.button(key="b_reset").click().run()           # the first session goes back to a fresh network
+    assert first.session_state["run"] is not leader and leader.status.active
+    at_reset = leader.state.iteration
+    wait_for(lambda: leader.state.iteration > at_reset + 2, what="the leader training on")
+    assert "other session" not in texts(second.run())   # the second one watches it alone now
+    second.button(key="b_pause").click().run()
+    assert second.session_state["run"] is leader and leader.status is Status.PAUSED
+
+
 def test_a_run_nobody_watches_stops(pair):
-    hyper = Hyper(**LONG, seed=4245)
+    hyper = Hyper(**LONG)
     run = runs.new_run(hyper, pair, Standardiser.fit(pair.x_train, hyper.scaling))    # no session holds it
     commands.engine().command(run, lambda c: p.Train(run.id, c, hyper.learning_rate, hyper.iterations))
     assert run.wait(lambda s: s.status is Status.PAUSED, 30)
@@ -336,7 +364,7 @@ def test_a_run_nobody_watches_stops(pair):
 
 
 def test_a_dead_training_process_fails_its_runs_with_a_message_and_a_new_one_takes_over():
-    at, run = start_training(**LONG, seed=4246)
+    at, run = start_training(**LONG)
     engine = commands.engine()
     pid = engine.pid
     wait_for(lambda: run.state.iteration >= 3, what="training")
@@ -360,7 +388,7 @@ def test_a_dead_training_process_fails_its_runs_with_a_message_and_a_new_one_tak
 
 
 def test_training_runs_in_the_training_process_without_reruns_and_survives_leaving_the_page(monkeypatch):
-    at, run = start_training(iterations=400, hidden=200, seed=4243)
+    at, run = start_training(iterations=400, hidden=200)
     assert run.status.active
     wait_for(lambda: run.state.iteration >= 5, what="training")   # no script run in between: it goes on
     engine = commands.engine()
@@ -413,13 +441,13 @@ def test_runs_of_one_pair_share_the_training_set_the_train_page_prepared():
 
     before = len(made())
     at = app(TRAIN)
-    at.session_state["hyper"] = Hyper(iterations=30, hidden=14, seed=4247, **settings)
+    at.session_state["hyper"] = Hyper(iterations=30, hidden=14, **settings)
     at.run()
     wait_for(lambda: len(made()) > before, 60, "the training set")
     assert len(made()) == before + 1
     click_train(at)
     other = app(TRAIN)
-    other.session_state["hyper"] = Hyper(iterations=30, hidden=41, seed=4248, **settings)
+    other.session_state["hyper"] = Hyper(iterations=30, hidden=41, **settings)
     other.run()
     click_train(other)
     for t in (at, other):

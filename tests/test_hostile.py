@@ -59,7 +59,6 @@ REPO = Path(__file__).resolve().parents[1]
 MAX_PEAK = 200 * 2**20          # bytes of traced memory an in-process case may use at its peak
 ADDRESS_SPACE = 2 * 2**30       # RLIMIT_AS of a command-line case
 BOMB_MB = 300                   # what the decompression bombs expand to
-SESSION_SEED = 90210            # settings no other test trains: the run is this session's own, not a shared one
 
 # ---------------------------------------------------------------- building hostile files
 
@@ -181,6 +180,7 @@ class FakeUpload:
 def world(synthetic_npz, tmp_path_factory):
     """A session that has trained a short run on the Train page (synthetic MNIST); that run's model saved
     on disk; a synthetic dataset; hostile special files (FIFOs, links to /dev/zero); a private temp folder."""
+    from ssnn_app import commands
     from ssnn_app.lifecycle import Status
     from tests.apptools import TRAIN, app, click_train
     from tests.conftest import use_app_data
@@ -189,11 +189,13 @@ def world(synthetic_npz, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         use_app_data(mp, synthetic_npz)
         at = app(TRAIN, timeout=120)
-        at.session_state["hyper"] = Hyper(iterations=15, seed=SESSION_SEED)
+        commands.forget_shared_runs()           # made before the first test's own fresh classroom
+        at.session_state["hyper"] = Hyper(iterations=15)
         at.run()
         click_train(at)
         run = at.session_state["run"]
-        assert run.status is Status.DONE and run.state.iteration == 15 and not at.exception
+        assert run.status is Status.DONE and run.state.iteration == 15 and run.origin == "trained"
+        assert not at.exception
         model = run.model()
         w = SimpleNamespace(at=at, dir=base, model=model)
         w.model_bytes = to_bytes(model)
