@@ -135,6 +135,17 @@ class _Compute:
                 raise job.error
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the helper threads, and slots or the lock may be held by threads that
+    are not there: start afresh (helpers are made again on the next map)."""
+    _Compute._lock = threading.Lock()
+    _Compute._queue = _Compute._slots = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class _Job:
     """One task of _Compute.map: run at most once, or cancelled before it starts."""
 

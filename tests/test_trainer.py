@@ -184,6 +184,24 @@ def test_compute_map_runs_every_task_once_and_caps_concurrency(monkeypatch):
     assert errors == [("task (0, 5, 1) failed", [(0, 5, 0), (0, 5, 1), (0, 5, 2)])]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_compute_map_works_in_a_forked_child(monkeypatch):
+    """The helper threads are not copied by fork: a child gets its own, and every task still runs."""
+    monkeypatch.setattr(trainer_mod, "WORKERS", 2)
+    trainer_mod._Compute.map([lambda: None, lambda: None])        # helpers exist in the parent
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        ok = False
+        try:
+            names = []
+            trainer_mod._Compute.map([lambda: names.append(0), lambda: names.append(1)])
+            ok = sorted(names) == [0, 1]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 @pytest.mark.parametrize("dtype, scaling", [("float32", "safe"), ("float64", "seed")])
 def test_one_training_set_shared_by_trainers_of_any_width_gives_their_own_results(
         synthetic_pair, small_blocks, dtype, scaling):
