@@ -13,8 +13,9 @@ The maths is network.forward/backward; this module computes the same numbers fas
     single-threaded BLAS (thin GEMMs with n1 = 10 rows scale badly inside OpenBLAS); the slices' partial
     sums are added in a fixed order, so results are bit-identical whatever the threads' timing or number.
 
-CPU use: all trainers in a process share one pool of `WORKERS` threads (default min(PARTS, CPU count),
-or the environment variable SSNN_TRAIN_THREADS), and BLAS is held at 1 thread while any trainer runs.
+CPU use: all trainers in a process share `WORKERS` compute slots (default min(PARTS, CPU count), or the
+environment variable SSNN_TRAIN_THREADS): a trainer's thread works on one part and shared helper threads
+on the others, each only while holding a slot; BLAS is held at 1 thread while any trainer runs.
 So many dashboard sessions training at once use at most WORKERS cores between them; they take turns.
 The trainer never prints or draws: it records a History and calls an optional callback.
 """
@@ -23,9 +24,9 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -62,16 +63,21 @@ def padded_rows(n1: int) -> int:
 
 
 class _Compute:
-    """The process-wide worker pool, and the BLAS thread limit held while any trainer runs.
+    """The process-wide worker threads, and the BLAS thread limit held while any trainer runs.
 
     threadpoolctl's limits are process-global, so overlapping runs (several dashboard sessions) share
-    one limit, set by the first run to start and restored by the last one to finish."""
+    one limit, set by the first run to start and restored by the last one to finish.
+    `map` runs its first task in the calling thread and offers the others to WORKERS - 1 helper threads
+    (one hand-off per step instead of two for a pool running them all), doing itself any that no helper
+    has started once its own is done; a task computes only while it holds one of WORKERS slots, so however
+    many trainers run at once, at most WORKERS tasks compute."""
 
     _lock = threading.Lock()
     _users = 0
     _limit = None
     _controller = None
-    _pool = None
+    _queue = None
+    _slots = None
 
     @classmethod
     @contextmanager
@@ -92,25 +98,81 @@ class _Compute:
                     cls._limit = None
 
     @classmethod
+    def _helper(cls) -> None:
+        while True:
+            job = cls._queue.get()
+            job.run(cls._slots)
+
+    @classmethod
     def map(cls, tasks) -> None:
-        """Run each callable in `tasks` (on the pool when there is more than one worker); re-raise errors
-        only after all have finished, so no task is still writing into a buffer."""
+        """Run each callable in `tasks` (on several threads when there is more than one worker); re-raise
+        errors only after all have finished, so no task is still writing into a buffer."""
         if WORKERS <= 1 or len(tasks) <= 1:
             for task in tasks:
                 task()
             return
         with cls._lock:
-            if cls._pool is None:
-                cls._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ssnn-train")
-        futures = [cls._pool.submit(task) for task in tasks]
+            if cls._queue is None:
+                cls._queue, cls._slots = queue.SimpleQueue(), threading.BoundedSemaphore(WORKERS)
+                for i in range(WORKERS - 1):
+                    threading.Thread(target=cls._helper, name=f"ssnn-train-{i}", daemon=True).start()
+        jobs = [_Job(task) for task in tasks[1:]]
+        for job in jobs:
+            cls._queue.put(job)
+        first = _Job(tasks[0])
         try:
-            wait(futures)
-        finally:  # interrupted: drop what has not started, let what has finish before the buffers are reused
-            for f in futures:
-                f.cancel()
-            wait(futures)
-        for f in futures:
-            f.result()
+            first.run(cls._slots)
+            if first.error is None:
+                for job in jobs:  # what no helper has started yet (they are busy), this thread does
+                    job.run(cls._slots)
+        finally:  # failed or interrupted: drop what has not started, let what has finish
+            for job in jobs:
+                job.cancel()
+            for job in jobs:
+                job.done.wait()
+        for job in [first, *jobs]:
+            if job.error is not None:
+                raise job.error
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the helper threads, and slots or the lock may be held by threads that
+    are not there: start afresh (helpers are made again on the next map)."""
+    _Compute._lock = threading.Lock()
+    _Compute._queue = _Compute._slots = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class _Job:
+    """One task of _Compute.map: run at most once, or cancelled before it starts."""
+
+    __slots__ = ("task", "done", "error", "_state", "_lock")
+
+    def __init__(self, task):
+        self.task, self.error, self._state = task, None, "waiting"
+        self.done, self._lock = threading.Event(), threading.Lock()
+
+    def run(self, slots) -> None:
+        with self._lock:
+            if self._state != "waiting":
+                return
+            self._state = "running"
+        try:
+            with slots:
+                self.task()
+        except BaseException as exc:  # noqa: BLE001 - handed to map's caller
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "cancelled"
+                self.done.set()
 
 
 # ---------------------------------------------------------------- the training inputs, ready to train on
@@ -183,8 +245,8 @@ class _Part:
     """One fixed slice of the training samples (from a TrainingSet), the buffers of one trainer for it,
     and the partial sums one pass over it gives.
 
-    After `run`: dW1 (n1, k + 1) (the last column is db1), dW2 (1, n1) summed over the slice; db2,
-    cost_sum, correct."""
+    After `run`: dW1 (n1, k + 1) (the last column is db1) and dW2 (1, n1) summed over the slice, with dW1
+    not yet multiplied by W2 (see `run`); db2, cost_sum, correct."""
 
     def __init__(self, piece: _Piece, n1: int):
         self.Y, self.Y1, self.sign = piece.Y, piece.Y1, piece.sign
@@ -194,14 +256,21 @@ class _Part:
         self.dW1 = np.empty((n1, k1), dtype)
         self._dW1_block = np.empty((n1, k1), dtype)
         self.dW2 = np.empty((1, n1), dtype)
+        self._dW2_block = np.empty(n1, dtype)
         self._H = {b: np.empty((n1, b), dtype) for b in {e - s for s, e in self.blocks}}
         self._z2 = np.empty((1, m_p), dtype)               # logits of the whole slice
         self._dz2 = np.empty(m_p, dtype)                   # dZ2 of the whole slice
+        self._q = np.empty(m_p, dtype)                     # 1 + e^-|z2|, for the sigmoid and the cost
+        self._tmp = np.empty(m_p, dtype)                   # scratch
+        self._nonneg = np.empty(m_p, bool)                 # z2 >= 0
         self.db2 = self.cost_sum = 0.0
         self.correct = 0
 
     def run(self, W1b, W2, b2, m: int) -> None:
-        """W1b: (n1, k + 1), W1 on the active pixels with b1 as last column."""
+        """W1b: (n1, k + 1), W1 on the active pixels with b1 as last column.
+
+        dZ1 = W2.T dZ2 * relu'(Z1), so dW1 = dZ1 X.T = diag(W2) ((dZ2 * relu'(Z1)) X.T): the factor W2
+        is left out here (one pass less over every block) and applied once to the summed gradient."""
         self.dW2[...] = 0
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught by its cost
             for i, (s, e) in enumerate(self.blocks):
@@ -209,43 +278,52 @@ class _Part:
                 if i:
                     self.dW1 += self._dW1_block
             z2 = self._z2[0]
-            self.cost_sum = _cost_sum(z2, self.sign)
-            self.correct = int(np.count_nonzero((z2 > 0) == self.Y1))
+            self.cost_sum = _cost_sum(z2, self.sign, self._q, self._tmp)
+            self.correct = int(np.count_nonzero(np.equal(np.greater(z2, 0, out=self._nonneg), self.Y1,
+                                                         out=self._nonneg)))
             self.db2 = float(np.add.reduce(self._dz2, dtype=np.float64))
 
     def _block(self, i, s, e, W1b, W2, b2, m, dW1_out) -> None:
-        """Forward and backward for samples s..e; the gradient of W1 goes to dW1_out, dW2 is added up."""
+        """Forward and backward for samples s..e; the gradient of W1 (without the factor W2) goes to
+        dW1_out, dW2 is added up."""
         Xb = self._Xb[i]                                    # (k + 1, b)
-        H = self._H[e - s]                                  # (n1, b): Z1, then A1, then relu', then dZ1
+        H = self._H[e - s]                                  # (n1, b): Z1, then A1, then relu', then dZ1 / W2
         np.matmul(W1b, Xb, out=H)                           # Z1 = W1 X + b1
         np.maximum(H, 0, out=H)                             # A1
         z2 = np.matmul(W2, H, out=self._z2[:, s:e])[0]     # (b,)
         z2 += b2[0, 0]
-        dz2 = _dz2(z2, self.Y[s:e], m, out=self._dz2[s:e])
-        self.dW2 += H @ dz2                                 # (n1,) into (1, n1)
+        dz2 = _dz2(z2, self.Y[s:e], m, self._dz2[s:e], self._q[s:e], self._tmp[s:e], self._nonneg[s:e])
+        self.dW2 += np.matmul(H, dz2, out=self._dW2_block)  # (n1,) into (1, n1)
         np.greater(H, 0, out=H)                             # relu'(Z1) as 1.0 / 0.0 (Z1 > 0 iff A1 > 0)
-        H *= W2.T                                           # exact: W2[j] or 0
-        H *= dz2                                            # dZ1 = W2.T dZ2 * relu'(Z1)
-        np.matmul(H, Xb.T, out=dW1_out)                     # (n1, k + 1): dW1 and db1
+        H *= dz2                                            # dZ2 * relu'(Z1) = dZ1 / W2.T
+        np.matmul(H, Xb.T, out=dW1_out)                     # (n1, k + 1): dW1 and db1, without W2
 
 
-def _dz2(z2, y, m: int, out) -> np.ndarray:
-    """z2: (b,) logits, y: (b,) labels -> dZ2 = (sigmoid(z2) - y) / m into out (b,).
+def _dz2(z2, y, m: int, out, q, e, nonneg) -> np.ndarray:
+    """z2: (b,) logits, y: (b,) labels -> dZ2 = (sigmoid(z2) - y) / m into out (b,); q (b,) gets
+    1 + e^-|z2| (for _cost_sum); e (b,) and nonneg (b,) bool are scratch.
 
     sigmoid(z) = 1 / (1 + e^-|z|) for z >= 0, else e^-|z| / (1 + e^-|z|), as network.sigmoid: no exp of a
     positive number, so no overflow."""
-    e = np.exp(-np.abs(z2))                                 # (b,) in (0, 1]
-    np.divide(np.where(z2 >= 0, 1, e), 1 + e, out=out)      # sigmoid(z2)
+    np.abs(z2, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)                                        # e^-|z2| in (0, 1]
+    np.add(e, 1, out=q)
+    np.greater_equal(z2, 0, out=nonneg)
+    np.copyto(e, 1, where=nonneg)                           # numerator: 1 where z2 >= 0, else e^-|z2|
+    np.divide(e, q, out=out)                                # sigmoid(z2)
     out -= y
     out /= m
     return out
 
 
-def _cost_sum(z2, sign) -> float:
-    """Summed cross-entropy of logits z2 (b,), sign = 1 - 2y: per sample log(1 + e^z) - y z =
-    relu(sign z) + log(1 + e^-|z|), with no overflow."""
-    q = 1 + np.exp(-np.abs(z2))
-    return float(np.add.reduce(np.maximum(sign * z2, 0), dtype=np.float64) + np.add.reduce(np.log(q), dtype=np.float64))
+def _cost_sum(z2, sign, q, tmp) -> float:
+    """Summed cross-entropy of logits z2 (b,), sign = 1 - 2y, q = 1 + e^-|z2| (from _dz2): per sample
+    log(1 + e^z) - y z = relu(sign z) + log(1 + e^-|z|), with no overflow. q is overwritten."""
+    np.multiply(sign, z2, out=tmp)
+    np.maximum(tmp, 0, out=tmp)
+    relu_part = np.add.reduce(tmp, dtype=np.float64)
+    return float(relu_part + np.add.reduce(np.log(q, out=q), dtype=np.float64))
 
 
 @dataclass
@@ -468,6 +546,7 @@ class Trainer:
         for part in rest:  # in place into the first part's sums; it rewrites them next step
             grads["W1a"] += part.dW1
             grads["W2"] += part.dW2
+        grads["W1a"] *= self._W2.T                          # the factor W2 of dZ1 (see _Part.run)
         grads["b2"] = self.dtype.type(sum(part.db2 for part in self._parts))
         cost = sum(part.cost_sum for part in self._parts) / self.m
         return cost, sum(part.correct for part in self._parts), grads

@@ -144,6 +144,63 @@ def test_concurrent_trainers_are_independent_and_restore_blas_threads(synthetic_
     assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
 
 
+def test_compute_map_runs_every_task_once_and_caps_concurrency(monkeypatch):
+    """_Compute.map from many threads at once: every task runs exactly once, at most WORKERS at a time,
+    and an error in any task is raised by its map only after all of that map's tasks are done."""
+    monkeypatch.setattr(trainer_mod, "WORKERS", 2)
+    lock, running, peak, ran = threading.Lock(), [0], [0], []
+
+    def task(tag, fail=False):
+        def run():
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            threading.Event().wait(0.002)
+            with lock:
+                running[0] -= 1
+                ran.append(tag)
+            if fail:
+                raise RuntimeError(f"task {tag} failed")
+        return run
+
+    errors = []
+
+    def caller(c):
+        for r in range(20):
+            tasks = [task((c, r, i), fail=(c == 0 and r == 5 and i == 1)) for i in range(3)]
+            try:
+                trainer_mod._Compute.map(tasks)
+            except RuntimeError as exc:
+                errors.append((str(exc), sorted(t for t in ran if t[:2] == (c, r))))
+
+    threads = [threading.Thread(target=caller, args=(c,)) for c in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(ran) == sorted((c, r, i) for c in range(4) for r in range(20) for i in range(3))
+    assert peak[0] <= 2
+    assert errors == [("task (0, 5, 1) failed", [(0, 5, 0), (0, 5, 1), (0, 5, 2)])]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_compute_map_works_in_a_forked_child(monkeypatch):
+    """The helper threads are not copied by fork: a child gets its own, and every task still runs."""
+    monkeypatch.setattr(trainer_mod, "WORKERS", 2)
+    trainer_mod._Compute.map([lambda: None, lambda: None])        # helpers exist in the parent
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        ok = False
+        try:
+            names = []
+            trainer_mod._Compute.map([lambda: names.append(0), lambda: names.append(1)])
+            ok = sorted(names) == [0, 1]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 @pytest.mark.parametrize("dtype, scaling", [("float32", "safe"), ("float64", "seed")])
 def test_one_training_set_shared_by_trainers_of_any_width_gives_their_own_results(
         synthetic_pair, small_blocks, dtype, scaling):
