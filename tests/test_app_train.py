@@ -269,6 +269,7 @@ def test_identical_runs_are_shared_between_sessions():
     run = second.session_state["run"]
     assert run.origin == "shared" and run.status is Status.DONE and run.state.iteration == 35
     assert run.state is first.session_state["run"].state               # the result itself, not trained again
+    assert len(run.state.replay) > 2                                   # and its replay, for the Weights page
     assert "shared by an identical earlier run" in texts(second)
     # stepping on from a shared result continues it, exactly as the first session would have
     second.button(key="b_step1").click().run()
