@@ -356,6 +356,24 @@ def test_leaving_a_shared_run_does_not_stop_it_for_the_others():
     assert second.session_state["run"] is leader and leader.status is Status.PAUSED
 
 
+def test_different_runs_wait_their_turn_and_the_page_says_so():
+    from ssnn_app import worker
+
+    sessions = [start_training(**LONG, seed=k)[0] for k in range(worker.MAX_TRAINING + 2)]
+    runs_ = [at.session_state["run"] for at in sessions]
+    waiting = runs_[worker.MAX_TRAINING:]
+    assert all(r.wait(lambda s: s.status is Status.RUNNING, 30) for r in runs_[:worker.MAX_TRAINING])
+    assert [r.state.queue_position for r in waiting] == [1, 2] and all(r.status is Status.QUEUED for r in waiting)
+    assert "starts next" in texts(sessions[-2].run())
+    assert "waiting for its turn: 1 run(s) ahead" in texts(sessions[-1].run())
+    sessions[0].button(key="b_pause").click().run()       # a slot frees: the first in the queue trains
+    assert waiting[0].wait(lambda s: s.status is Status.RUNNING, 30)
+    assert waiting[1].wait(lambda s: s.queue_position == 1, 30)
+    for at in sessions[1:]:
+        at.button(key="b_pause").click().run()
+    assert not any(r.status.active for r in runs_)
+
+
 def test_a_run_nobody_watches_stops(pair):
     hyper = Hyper(**LONG)
     run = runs.new_run(hyper, pair, Standardiser.fit(pair.x_train, hyper.scaling))    # no session holds it
