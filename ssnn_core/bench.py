@@ -99,7 +99,7 @@ def _time_row(pair, X, Y, hyper: Hyper, its: int, peaks: dict, sets: dict) -> di
         times["reference"].append(_seconds(ref))
         for name, h in (("float32", h32), ("float64", h64)):
             t = trainer(h)  # built outside the timing, training set included; no test evaluation
-            times[name].append(_seconds(lambda: t.run(its)))
+            times[name].append(_seconds(lambda t=t: t.run(its)))
             result[name] = t
         for peak in peaks.values():
             peak.measure()
@@ -119,7 +119,7 @@ def run_bench(mnist: Mnist, hiddens=(10, 300), iterations: int | None = None, ou
     peaks = {"float32": _Peak(np.float32), "float64": _Peak(np.float64)}
     sets, made = {}, {}
     for dtype in ("float32", "float64"):
-        made[dtype] = _seconds(lambda: sets.setdefault(dtype, TrainingSet.for_pair(pair, scaler, dtype)))
+        made[dtype] = _seconds(lambda d=dtype: sets.setdefault(d, TrainingSet.for_pair(pair, scaler, d)))
     out(f"bench: digits 0/1, m = {m} training images, {k} of 784 pixels active; {REPEATS} interleaved rounds "
         f"after a warm-up, median ms/it; trainer: {WORKERS} worker thread(s), 1 BLAS thread each")
     out("GFLOP/s counts the two big GEMMs, 4*n1*n0*m per iteration: n0 = 784 for the reference, "

@@ -6,6 +6,7 @@ Real-data tests read MNIST as conftest's `mnist_path` finds it (skipped when abs
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
