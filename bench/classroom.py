@@ -89,6 +89,9 @@ class Server:
         self.proc = None
         self._log = tempfile.NamedTemporaryFile("w+b", prefix="ssnn-classroom-", suffix=".log", delete=False)
         self.log_path = Path(self._log.name)
+        # the app's own counters (ssnn_app/diagnostics.py): what the server and its training process keep
+        self.stats_path = self.log_path.with_suffix(".stats.json")
+        self.env["SSNN_STATS_FILE"] = str(self.stats_path)
 
     @property
     def pid(self) -> int:
@@ -292,6 +295,21 @@ async def student(url: str, name: str, q: str, timeout: float, *, ready: asyncio
     return who
 
 
+async def home_visit(url: str, timeout: float) -> tuple[float | None, str | None]:
+    """Open Home in a new session: (seconds until drawn, None) or (None, what went wrong). Never raises."""
+    h = Session(url, "home", timeout)
+    try:
+        t0 = time.perf_counter()
+        await h.open("/", "")
+        if not h.has_text(HOME_TITLE):
+            return None, f"Home drawn without {HOME_TITLE!r}"
+        return time.perf_counter() - t0, None
+    except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
+        return None, str(exc)[:200]
+    finally:
+        await h.close()
+
+
 # ------------------------------------------------------------------ phases
 
 
@@ -334,9 +352,25 @@ def _r(x):
     return None if x is None else round(x, 2)
 
 
+def read_counters(path: Path | None) -> dict | str:
+    """The app's counters (SSNN_STATS_FILE), or why there are none."""
+    if path is None:
+        return "not known for a server this script did not start"
+    try:
+        c = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return f"unreadable ({type(exc).__name__})"
+    tp = c.get("training_process", {})
+    return {"server_runs": c.get("server_runs"), "active_runs": c.get("active_runs"),
+            "shared_finished": c.get("classroom", {}).get("finished"),
+            "trainers": tp.get("runs"), "training_sets": tp.get("sets"), "pairs": tp.get("pairs"),
+            "set_mb": round(tp.get("set_bytes", 0) / 2**20, 1), "sets_made": tp.get("sets_made")}
+
+
 class Bench:
-    def __init__(self, url: str, meter, sessions: int, timeout: float, seed_base: int):
+    def __init__(self, url: str, meter, sessions: int, timeout: float, seed_base: int, stats_path: Path | None = None):
         self.url, self.meter, self.n, self.timeout = url, meter, sessions, timeout
+        self.stats_path = stats_path
         self.seed = seed_base          # seeds nobody trained on this server: base, base+1, ...
         self.one_seed: int | None = None
 
@@ -406,18 +440,7 @@ class Bench:
         while len(opened) < self.n and time.monotonic() < deadline and not all(j.done() for j in jobs):
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # the trainings are under way: now a visitor opens Home
-        home_s, home_err = None, None
-        h = Session(self.url, "home", self.timeout)
-        try:
-            t0 = time.perf_counter()
-            await h.open("/", "")
-            if not h.has_text(HOME_TITLE):
-                home_err = f"Home drawn without {HOME_TITLE!r}"
-            home_s = time.perf_counter() - t0
-        except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
-            home_err = str(exc)[:200]
-        finally:
-            await h.close()
+        home_s, home_err = await home_visit(self.url, self.timeout)
         out = await self.gather(jobs)
         return out, {"home_s": _r(home_s), "home_error": home_err}
 
@@ -426,20 +449,28 @@ class Bench:
         for i in range(m):
             out.append(await student(self.url, f"soak-{i + 1}", query(self.new_seed(), n1=20, iters=200), self.timeout))
             if i + 1 == min(10, m):
+                await asyncio.sleep(2.5)   # the counters file is written every 2 s
                 self.meter.sample()
                 extra["rss_after_10_mb"] = {"server": round(self.meter.server_rss / 2**20, 1),
                                             "child": round(self.meter.child_rss / 2**20, 1)}
+                extra["counters_after_10"] = read_counters(self.stats_path)
         self.meter.sample()
         extra["rss_end_mb"] = {"server": round(self.meter.server_rss / 2**20, 1),
                                "child": round(self.meter.child_rss / 2**20, 1)}
+        extra["counters_end"] = read_counters(self.stats_path)
         if ttl is not None:
+            # closed sessions are dropped after the TTL; the app collects garbage (and so lets go of their
+            # runs) when a page opens, at most every 30 s: open Home twice, 31 s apart, as visitors would
             await asyncio.sleep(ttl + 5)
+            for _ in range(2):
+                await home_visit(self.url, self.timeout)
+                await asyncio.sleep(31)
             self.meter.sample()
             extra[f"rss_after_ttl_{int(ttl)}s_mb"] = {"server": round(self.meter.server_rss / 2**20, 1),
                                                      "child": round(self.meter.child_rss / 2**20, 1)}
+            extra["counters_after_ttl"] = read_counters(self.stats_path)
         else:
             extra["rss_after_ttl"] = "unknown TTL (--url): not waited"
-        extra["counters"] = "none exposed by the app (RSS and errors only)"
         return out, extra
 
 
@@ -471,7 +502,8 @@ def format_table(rows: list, ratio: dict) -> str:
                      f"{p['server_cpu_s']:>8.1f}{p['child_cpu_s']:>10.1f}{p['server_peak_mb']:>8.0f}{p['child_peak_mb']:>9.0f}"
                      f"{p['client_cpu_s']:>11.2f}  {f['ticks_sent']}/{f['frag_started']}/{f['frag_finished']}/{f['early']}")
     for p in rows:
-        for k in ("other_cpu_s", "meter_cpu_s", "drawn_before_clicks", "home_s", "home_error", "rss_after_10_mb", "rss_end_mb", "counters"):
+        for k in ("other_cpu_s", "meter_cpu_s", "drawn_before_clicks", "home_s", "home_error", "rss_after_10_mb",
+                  "counters_after_10", "rss_end_mb", "counters_end", "counters_after_ttl"):
             if p.get(k) is not None:
                 lines.append(f"  [{p['phase']}] {k}: {p[k]}")
         for k, v in p.items():
@@ -490,10 +522,10 @@ def format_table(rows: list, ratio: dict) -> str:
 
 
 async def run_phases(url: str, pid: int, names: tuple, n: int, soak_m: int, timeout: float, ttl: float | None,
-                     log=print) -> dict:
+                     log=print, stats_path: Path | None = None) -> dict:
     meter = Meter(pid)
     meter.start()
-    bench = Bench(url, meter, n, timeout, 200_000 + int(time.time()) % 100_000 * 20)
+    bench = Bench(url, meter, n, timeout, 200_000 + int(time.time()) % 100_000 * 20, stats_path)
     done: dict[str, Phase] = {}
     try:
         await bench.warm_up()
@@ -725,7 +757,8 @@ def main(argv=None) -> int:
             print(f"started streamlit at {url} (pid {pid}, disconnectedSessionTTL {a.session_ttl:g} s, "
                   f"log {server.log_path})", file=sys.stderr)
         ttl = a.session_ttl if server is not None else None
-        report = asyncio.run(run_phases(url, pid, names, a.sessions, a.soak, a.timeout, ttl))
+        report = asyncio.run(run_phases(url, pid, names, a.sessions, a.soak, a.timeout, ttl,
+                                        stats_path=server.stats_path if server is not None else None))
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:
