@@ -76,9 +76,8 @@ if active:
 else:
     stopped_panel(run)
 
-if run is not None and run.state.message and not active:
-    st.error(run.state.message if run.status.value == "diverged"
-             else f"{run.state.message}. The model is kept as it was after iteration {run.state.iteration}.")
+if (problem := live.problem(run)) is not None:
+    st.error(problem)
 
 view = readmodel.view_of(run) if run is not None and run.state.iteration > 0 and not active else None
 if view is not None and view.evaluation is not None:

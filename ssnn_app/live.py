@@ -73,6 +73,16 @@ def _status_words(run: Run, s) -> str:
     return {Status.DIVERGED: "stopped: diverged", Status.FAILED: "stopped: failed"}.get(s.status, s.status.value)
 
 
+def problem(run: Run | None) -> str | None:
+    """Why a stopped run stopped, when it was not asked to: it diverged, or its training failed."""
+    if run is None or run.status.active or not run.state.message:
+        return None
+    s = run.state
+    if s.status is Status.DIVERGED:
+        return s.message
+    return f"{s.message}. The model is kept as it was after iteration {s.iteration}."
+
+
 def live_view(run: Run, log_y: bool) -> str:
     """While a run trains: its status line over the light SVG chart, as one piece of markdown."""
     s = run.state
