@@ -85,7 +85,7 @@ if view is not None and view.evaluation is not None:
     st.subheader("Result on the test set")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Test error rate", f"{100 * ev.error_rate:.3f} %")
-    c2.metric("Misclassified", f"{ev.errors} of {ev.labels.size}")
+    c2.metric("Misclassified", f"{ev.errors} of {ev.labels.size:,}")
     h = view.history
     c3.metric("Final train cost", f"{h.train_cost[-1]:.6f}" if h.train_cost else "–")
     c4.metric("Test accuracy", f"{100 * (1 - ev.error_rate):.2f} %")

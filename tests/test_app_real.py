@@ -37,14 +37,14 @@ def test_article_button_reproduces_the_article():
                                                                                       Status.DONE)
     assert round(run.state.history.train_cost[-1], 6) == 0.000849
     assert readmodel.view_of(run).evaluation.misclassified.tolist() == [1749, 2031]
-    assert {m.label: m.value for m in at.metric}["Misclassified"] == "2 of 2115"
+    assert {m.label: m.value for m in at.metric}["Misclassified"] == "2 of 2,115"
 
 
 def test_a_short_run_on_the_train_page():
     at = trained(iterations=40)
     run = at.session_state["run"]
     assert run.status is Status.DONE and run.state.iteration == 40
-    assert {m.label: m.value for m in at.metric}["Misclassified"].endswith("of 2115")
+    assert {m.label: m.value for m in at.metric}["Misclassified"].endswith("of 2,115")
 
 
 def test_data_page_counts_blank_pixels_and_shows_the_seed_explosion(pair):
