@@ -32,6 +32,11 @@ def require_view(key: str) -> readmodel.View:
     """The trained model to look at; without one, say so, offer to train here, and stop the page."""
     view = readmodel.current()
     if view is not None and view.iteration > 0:
+        run = commands.current_run()
+        if run is not None and run.status.active:
+            st.info(f"The network is still training: this is it after iteration {view.iteration} of "
+                    f"{run.state.target}. It keeps training meanwhile; open this page again (or press R) "
+                    "to see it further on.", icon="⏳")
         return view
     st.info("There is no trained network to look at yet.")
     c1, c2 = st.columns([1, 3])
