@@ -179,9 +179,8 @@ class Owner:
         status = {Status.RUNNING: Status.PAUSED, Status.QUEUED: Status.PAUSED}.get(src.status, src.status)
         if status is Status.PAUSED and t.iteration == 0:
             status = Status.NEW
-        job = self.jobs[msg.run] = _Job(t, status, src.key, src.scaler)
-        job.sent_steps, job.sent_evals = src.sent_steps, src.sent_evals
-        job.sent_snaps = set(src.sent_snaps)
+        self.jobs[msg.run] = _Job(t, status, src.key, src.scaler)
+        # the whole history, once: the server's copy of the source may be older or newer than this fork
         self.publish(msg.run)
 
     def _train(self, job: _Job, msg: p.Train) -> None:

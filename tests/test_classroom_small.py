@@ -7,6 +7,7 @@ query string, the Train button has key b_train, the result is a metric labelled 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -58,6 +59,26 @@ def server(tmp_path_factory):
         srv.stop()
 
 
+def run_async(make, timeout: float = 150):
+    """asyncio.run(make()) in a thread of its own: when the browser tests ran first in this process,
+    Playwright keeps an event loop running in the main thread, where asyncio.run refuses to start."""
+    out: dict = {}
+
+    def go():
+        try:
+            out["value"] = asyncio.run(make())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = exc
+
+    worker = threading.Thread(target=go, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if "error" in out:
+        raise out["error"]
+    assert "value" in out, f"the client did not finish in {timeout:.0f} s"
+    return out["value"]
+
+
 def test_cold_three_sessions_share_one_result(server):
     q = "digits=0-1&n1=10&lr=0.5&iters=60&seed=4242&dtype=float32&scaling=safe"
 
@@ -73,7 +94,7 @@ def test_cold_three_sessions_share_one_result(server):
         go.set()
         return await asyncio.wait_for(asyncio.gather(*jobs), 90)
 
-    out = asyncio.run(cold())
+    out = run_async(cold)
     assert [s.error for s in out] == [None, None, None], server.log_tail()
     values = {s.value for s in out}
     assert len(values) == 1 and None not in values, values
@@ -86,7 +107,7 @@ def test_home_is_drawn(server):
             await s.open("/", "")
             return s.has_text("see a neural network learn"), s.errors
 
-    found, errors = asyncio.run(home())
+    found, errors = run_async(home)
     assert found and errors == []
 
 

@@ -260,6 +260,22 @@ def test_fork_continues_bit_identically_to_the_original(proc, pair):
     assert proc[4].status is Status.NEW
 
 
+def test_a_fork_carries_its_whole_history_whatever_the_server_had_of_the_source(proc):
+    proc.create(1, Hyper(iterations=100_000))
+    proc.train(1, 100_000)
+    proc.turn()
+    stale = proc[1]                           # the server's copy of the source when it asks for a fork ...
+    while proc[1].iteration <= stale.iteration:
+        proc.turn()                           # ... and what the training process has published since
+    proc.turn()
+    proc.states[2] = stale
+    proc.send(p.Fork(2, 1))
+    fork, source = proc[2], proc.owner.jobs[1].t.history
+    assert fork.iteration == len(fork.history.iteration) > stale.iteration
+    assert fork.history.iteration == list(range(1, fork.iteration + 1))
+    assert fork.history.train_cost == source.train_cost[:fork.iteration]
+
+
 def test_a_diverging_run_is_published_diverged_with_its_last_good_history(proc, pair):
     hyper = Hyper(learning_rate=10, iterations=100)      # on this data the cost explodes at iteration 4
     proc.create(1, hyper)

@@ -347,7 +347,7 @@ def test_shared_url_restores_settings(page, app_url):
     from playwright.sync_api import expect
 
     # 3 vs 8: 1,010 + 974 test images
-    expect(page.locator('[data-testid="stMain"]')).to_contain_text("of 1984", timeout=20_000)
+    expect(page.locator('[data-testid="stMain"]')).to_contain_text("of 1,984", timeout=20_000)
     assert_no_exception(page)
 
 
