@@ -90,7 +90,7 @@ if view is not None and view.evaluation is not None:
     c3.metric("Final train cost", f"{h.train_cost[-1]:.6f}" if h.train_cost else "–")
     c4.metric("Test accuracy", f"{100 * (1 - ev.error_rate):.2f} %")
     left, right = st.columns([1, 2])
-    left.plotly_chart(live.confusion_figure(view), key="confusion")
+    left.plotly_chart(live.confusion_figure(run, view), key="confusion")
     right.markdown("Rows are the true digit, columns what the network said. "
                    "The **Mistakes** page shows every misclassified digit and why.")
     right.page_link("pages/4_Mistakes.py", label="See the mistakes", icon="🔍")

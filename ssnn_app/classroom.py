@@ -18,7 +18,7 @@ from . import runs
 from .lifecycle import Status
 
 SHARED_RESULTS = 32              # finished runs kept for sharing, at most
-SHARED_BYTES = 96 * 2**20        # ... and at most this many bytes of parameters and replay between them
+SHARED_BYTES = 48 * 2**20        # ... and at most this many bytes of parameters and replay between them
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 and how often a watching page redraws.
 
 A class of 30 following one run must not cost the server 30 times the drawing: the status line, the
-live chart and the result figures are made once per published state (in a cache every session
-shares); and the live panel redraws less often as more sessions watch live runs, so that the
-server's redraw work stays bounded (about LIVE_REDRAWS_PER_SECOND panel reruns a second in all).
+live chart and the result figures are made once per published state and kept on the run, which every
+session watching it shares (Run.memo); and the live panel redraws less often as more sessions watch
+live runs, so that the server's redraw work stays bounded (about LIVE_REDRAWS_PER_SECOND panel reruns
+a second in all).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .runs import Run
 REDRAW_SECONDS = 0.3             # one session watching: about 3 redraws a second
 LIVE_REDRAWS_PER_SECOND = 12.0   # the server's budget of live-panel reruns, for all sessions together
 MAX_REDRAW_SECONDS = 2.5
-_drawn = Shared(256)             # (what, run id, state version, ...) -> text or figure
+_empty = Shared(8)               # (target, log_y) -> the empty chart shown before training
 
 
 def watching() -> int:
@@ -45,8 +46,7 @@ def status_line(run: Run | None) -> str:
     if run is None:
         return "Not trained yet."
     s = run.state
-    key = ("status", run.id, s.version, run.others_watching)
-    return _drawn.get(key, lambda: _status_line(run, s))
+    return run.memo("status", (s.version, run.others_watching), lambda: _status_line(run, s))
 
 
 def _status_line(run: Run, s) -> str:
@@ -86,18 +86,18 @@ def problem(run: Run | None) -> str | None:
 def live_view(run: Run, log_y: bool) -> str:
     """While a run trains: its status line over the light SVG chart, as one piece of markdown."""
     s = run.state
-    return _drawn.get(("live", run.id, s.version, run.others_watching, log_y), lambda: (
+    return run.memo("live", (s.version, run.others_watching, log_y), lambda: (
         f"{_status_line(run, s)}\n\n{fig_train.live_svg(s.history, log_y, s.target, s.starts, s.stops)}"))
 
 
 def cost_figure(run: Run | None, log_y: bool, target: int):
     """The interactive chart once stopped (empty before training)."""
     if run is None:
-        return _drawn.get(("cost", None, target, log_y), lambda: fig_train.cost_figure(History(), log_y, target))
+        return _empty.get((target, log_y), lambda: fig_train.cost_figure(History(), log_y, target))
     s = run.state
-    return _drawn.get(("cost", run.id, s.version, log_y), lambda: fig_train.cost_figure(s.history, log_y, s.target))
+    return run.memo("cost", (s.version, log_y), lambda: fig_train.cost_figure(s.history, log_y, s.target))
 
 
-def confusion_figure(view):
-    return _drawn.get(("confusion", *view.key),
-                      lambda: fig_train.confusion_figure(view.evaluation.confusion(), view.hyper.digits))
+def confusion_figure(run: Run, view):
+    return run.memo("confusion", view.key,
+                    lambda: fig_train.confusion_figure(view.evaluation.confusion(), view.hyper.digits))

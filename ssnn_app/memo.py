@@ -1,7 +1,7 @@
 """Two small caches: one shared by every session of the server (bounded, thread-safe), one per session.
 
-What every watcher of a run shows at one moment (its chart, its status line, its evaluation) is made
-once, in a `Shared` cache keyed by the run and its state's version, not once per watcher.
+(What every watcher of a run shows at one moment, its chart, status line and evaluation, is kept on the
+run itself: runs.Run.memo.)
 """
 
 from __future__ import annotations

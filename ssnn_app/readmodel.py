@@ -19,8 +19,8 @@ from . import data as app_data
 from .memo import Shared
 from .runs import Run, new_run
 
-_views = Shared(64)      # (run id, state version) -> View
-_files = Shared(16)      # (run id, state version) -> model file bytes
+_initial = Shared(8)     # (repr(hyper), id(pair)) -> the View of an untrained network
+_files = Shared(8)       # (kind, run id, state version) -> a download's bytes
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def view_of(run: Run) -> View:
         return View(model, s.history, s.replay, run.pair, X_test, evaluation, run.source, (run.id, s.version),
                     s.learning_rate)
 
-    return _views.get((run.id, s.version), make)
+    return run.memo("view", s.version, make)
 
 
 def initial(hyper) -> View | None:
@@ -74,7 +74,7 @@ def initial(hyper) -> View | None:
     pair = app_data.pair(hyper.digits)
     if pair is None:
         return None
-    return _views.get(("initial", repr(hyper), id(pair)),
+    return _initial.get((repr(hyper), id(pair)),
                       lambda: view_of(new_run(hyper, pair, app_data.scaler(pair, hyper.scaling))))
 
 

@@ -100,7 +100,7 @@ class Run:
     id: int = field(default_factory=lambda: next(_ids))
     watchers: weakref.WeakSet = field(default_factory=weakref.WeakSet, repr=False)
     changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
-    failure: str | None = None                    # set by the server when the training process is lost
+    drawn: dict = field(default_factory=dict, repr=False)   # kind -> (key, value): see memo()
 
     @property
     def status(self) -> Status:
@@ -113,6 +113,17 @@ class Run:
     @property
     def others_watching(self) -> int:
         return max(0, len(self.watchers) - 1)
+
+    def memo(self, kind: str, key, make):
+        """What every session showing this run draws of it (`kind`: its evaluation, chart, status line),
+        made once per `key` (which includes the state's version); only the latest of each kind is kept,
+        and it goes when the run goes."""
+        slot = self.drawn.get(kind)
+        if slot is not None and slot[0] == key:
+            return slot[1]
+        value = make()
+        self.drawn[kind] = (key, value)
+        return value
 
     def compatible(self, hyper: Hyper) -> bool:
         """True when `hyper` differs from this run at most in learning rate and iterations."""

@@ -363,7 +363,8 @@ def test_different_runs_wait_their_turn_and_the_page_says_so():
     runs_ = [at.session_state["run"] for at in sessions]
     waiting = runs_[worker.MAX_TRAINING:]
     assert all(r.wait(lambda s: s.status is Status.RUNNING, 30) for r in runs_[:worker.MAX_TRAINING])
-    assert [r.state.queue_position for r in waiting] == [1, 2] and all(r.status is Status.QUEUED for r in waiting)
+    assert all(r.wait(lambda s, k=k: s.queue_position == k, 30) for k, r in enumerate(waiting, 1))
+    assert all(r.status is Status.QUEUED for r in waiting)
     assert "starts next" in texts(sessions[-2].run())
     assert "waiting for its turn: 1 run(s) ahead" in texts(sessions[-1].run())
     sessions[0].button(key="b_pause").click().run()       # a slot frees: the first in the queue trains
