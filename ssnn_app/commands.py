@@ -135,6 +135,8 @@ def train(hyper: Hyper) -> None:
             return
         kind, run = classroom().claim(hyper, pair.source, lambda: _fresh(hyper))
         _set_run(run)
+        if kind == "follow":  # a run claimed a moment ago may not be queued yet: draw it once it is
+            run.wait(lambda s: s.status is not Status.NEW, ANSWER_SECONDS)
         if kind != "new":
             return
         try:

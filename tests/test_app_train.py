@@ -8,6 +8,8 @@ training while a test clicks; they are paused or let go of at the end."""
 from __future__ import annotations
 
 import gc
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -354,6 +356,28 @@ def test_leaving_a_shared_run_does_not_stop_it_for_the_others():
     assert "other session" not in texts(second.run())   # the second one watches it alone now
     second.button(key="b_pause").click().run()
     assert second.session_state["run"] is leader and leader.status is Status.PAUSED
+
+
+def test_a_session_following_a_run_claimed_a_moment_ago_draws_it_training(pair):
+    """A class pressing Train together: the first press claims the run before its Train reaches the
+    training process; a second press in that moment follows it, and must get the live panel."""
+    hyper = Hyper(**LONG)
+    scaler = Standardiser.fit(pair.x_train, hyper.scaling)
+    kind, leader = commands.classroom().claim(hyper, pair.source, lambda: runs.new_run(hyper, pair, scaler))
+    assert kind == "new" and leader.status is Status.NEW
+
+    def first_press_arrives():
+        time.sleep(0.5)
+        commands.engine().command(leader, lambda c: p.Train(leader.id, c, hyper.learning_rate, hyper.iterations))
+
+    at = app(TRAIN)
+    at.session_state["hyper"] = hyper
+    at.run()
+    threading.Thread(target=first_press_arrives, daemon=True).start()
+    at.button(key="b_train").click().run()
+    assert at.session_state["run"] is leader and leader.status.active
+    assert "ssnnLiveChart" in "".join(str(m.value) for m in at.markdown)     # the live panel, redrawing
+    at.button(key="b_pause").click().run()
 
 
 def test_different_runs_wait_their_turn_and_the_page_says_so():
