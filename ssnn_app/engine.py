@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class Engine:
         self._cmds = itertools.count(1)
         self._runs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # run id -> Run
         self._has: set[int] = set()                 # runs the current process owns
+        self._gone: deque = deque()                 # runs let go of, still to be taken out of _has
         self._pairs: OrderedDict = OrderedDict()    # key -> pair, the digit pairs it has
         self._prepared: OrderedDict = OrderedDict()  # training sets asked for, newest last
         self._stats: dict[int, p.Stats] = {}
@@ -133,6 +134,8 @@ class Engine:
     def _own_locked(self, run) -> None:
         """Make sure the current process has `run` (created where its last published state is)."""
         self._ensure()
+        while self._gone:
+            self._has.discard(self._gone.popleft())
         if run.id in self._has:
             return
         s = run.state
@@ -166,11 +169,14 @@ class Engine:
                 self._own_locked(run)
 
     def _forget(self, run_id: int) -> None:
-        """A run the server no longer holds (finalizer: any thread, any time)."""
-        with self._lock:
-            if run_id in self._has:
-                self._has.discard(run_id)
-                self._send(p.Drop(run_id))
+        """A run the server no longer holds. A finalizer: it runs in any thread at any moment, even
+        inside this class's own locked sections (a garbage collection can start at any allocation), so
+        it takes no lock; the process is told at once (a Drop for a run it does not have is ignored),
+        and `_has` forgets the id at the next command."""
+        self._gone.append(run_id)
+        q = self._queue
+        if q is not None:
+            q.put(p.Drop(run_id))
 
     def runs(self) -> list:
         """The runs the server has handed to the training process and still holds."""
@@ -212,11 +218,12 @@ class Engine:
                 self.on_publish(run)
             except Exception as exc:  # noqa: BLE001 - keep listening for the other runs
                 print(f"ssnn: update for run {msg.run} failed: {exc!r}", file=sys.stderr)
+            run = msg = None  # not held while waiting for the next message: the last run may be let go of
         inbox.close()
         proc.wait()
         reason = reason or f"the training process ended (exit status {proc.returncode})"
         with self._lock:                            # nothing this process held comes back
-            lost = [self._runs.get(rid) for rid in self._has] if self._proc is proc else []
+            lost = [self._runs.get(rid) for rid in list(self._has)] if self._proc is proc else []
             if self._proc is proc:
                 self._proc, self._has = None, set()
         for run in lost:

@@ -525,3 +525,19 @@ def test_what_the_inspection_pages_read_is_made_once_per_state():
     assert readmodel.view_of(run) is view and view.key == (run.id, run.state.version)
     assert readmodel.model_bytes(view) is readmodel.model_bytes(view)
     assert view.evaluation is not None and view.X_test.shape == (784, len(run.pair.y_test))
+
+
+def test_the_training_process_forgets_a_run_the_server_no_longer_holds(pair):
+    """When the last session holding a run has gone (and a collection ran), the training process is told
+    to drop it. (An AppTest keeps old session values for its own checks, so the run is made here.)"""
+    engine = commands.engine()
+    hyper = Hyper(iterations=20)
+    run = runs.new_run(hyper, pair, Standardiser.fit(pair.x_train, hyper.scaling))
+    run_id = run.id
+    engine.command(run, lambda c: p.Train(run_id, c, hyper.learning_rate, hyper.iterations))
+    assert run.wait(lambda s: s.iteration > 0 and not s.status.active, 30)
+    held = engine.stats().runs
+    del run
+    gc.collect()
+    wait_for(lambda: engine.stats().runs < held, 10, "the training process to drop the run")
+    assert all(r.id != run_id for r in engine.runs())
