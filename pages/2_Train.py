@@ -25,7 +25,9 @@ if run is not None and run.origin != "uploaded" and not run.compatible(hyper):
 
 
 def _step(n: int) -> None:
-    settings.use(commands.step(n, settings.current()))
+    hyper = commands.step(n, settings.current())
+    if settings.in_ui_range(hyper):  # (steps past the slider's end leave the slider where it is)
+        settings.use(hyper)
 
 
 def transport_ui(run) -> None:

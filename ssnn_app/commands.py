@@ -88,8 +88,8 @@ def _set_run(run: runs.Run | None) -> None:
 def _own(run: runs.Run) -> runs.Run:
     """This session's run, about to be changed: a copy when others watch it too; either way no longer
     one a new session may join as a plain run of its settings."""
-    classroom().leave(run)
     if run.others_watching == 0:
+        classroom().leave(run)
         return run
     mine = runs.Run(run.hyper, run.source, run.pair, run.scaler, run.state, origin=run.origin)
     engine().fork(run, mine)
@@ -137,13 +137,14 @@ def train(hyper: Hyper) -> None:
         _set_run(run)
         if kind == "follow":  # a run claimed a moment ago may not be queued yet: draw it once it is
             run.wait(lambda s: s.status is not Status.NEW, ANSWER_SECONDS)
-        if kind != "new":
-            return
-        try:
-            _tell(run, lambda c: p.Train(run.id, c, hyper.learning_rate, hyper.iterations), lambda s: True)
-        except BaseException:  # also Streamlit's rerun/stop: a run nobody will train may not stay joinable
+        elif kind == "new":
+            try:
+                _tell(run, lambda c: p.Train(run.id, c, hyper.learning_rate, hyper.iterations), lambda s: True)
+            except BaseException:  # also Streamlit's rerun/stop: a run nobody will train may not stay joinable
+                classroom().leave(run)
+                raise
+        if run.status is Status.NEW:  # its Train never took effect (the training process died meanwhile)
             classroom().leave(run)
-            raise
         return
     elif run.status.active:
         return

@@ -70,10 +70,10 @@ class Engine:
         if self._queue is not None:
             self._queue.put(None)                   # the old writer stops
         self._proc, self._queue = proc, queue.Queue()
-        self._has, self._pairs, self._prepared = set(), OrderedDict(), OrderedDict()
+        self._has, self._pairs, self._prepared = set(), OrderedDict(), OrderedDict()   # what this process has
         threading.Thread(target=self._write, args=(Connection(to_child_w, readable=False), self._queue),
                          name="ssnn-train-writer", daemon=True).start()
-        threading.Thread(target=self._listen, args=(Connection(from_child_r, writable=False), proc),
+        threading.Thread(target=self._listen, args=(Connection(from_child_r, writable=False), proc, self._has),
                          name="ssnn-train-listener", daemon=True).start()
 
     @property
@@ -163,6 +163,7 @@ class Engine:
         """`run` starts as a copy of `source` as the process has it now (exactly between two iterations)."""
         with self._lock:
             if source.id in self._has and self._proc is not None and self._proc.poll() is None:
+                self._pair_locked(source.pair)      # (sent again if the process has let go of it)
                 self._send(p.Fork(run.id, source.id))
                 self._track_locked(run)
             else:
@@ -180,7 +181,8 @@ class Engine:
 
     def runs(self) -> list:
         """The runs the server has handed to the training process and still holds."""
-        return list(self._runs.values())
+        with self._lock:
+            return list(self._runs.values())
 
     def stats(self) -> p.Stats | None:
         """What the process keeps now (None if it does not answer)."""
@@ -194,7 +196,9 @@ class Engine:
 
     # ------------------------------------------------------------ from the process
 
-    def _listen(self, inbox: Connection, proc) -> None:
+    def _listen(self, inbox: Connection, proc, has: set) -> None:
+        """Hands `proc`'s publications to their runs; when it ends, fails the runs it had (`has`), even if
+        a new process was started meanwhile."""
         reason = None
         while True:
             try:
@@ -223,9 +227,10 @@ class Engine:
         proc.wait()
         reason = reason or f"the training process ended (exit status {proc.returncode})"
         with self._lock:                            # nothing this process held comes back
-            lost = [self._runs.get(rid) for rid in list(self._has)] if self._proc is proc else []
+            lost = [self._runs.get(rid) for rid in list(has)]
+            has.clear()
             if self._proc is proc:
-                self._proc, self._has = None, set()
+                self._proc = None
         for run in lost:
             if run is not None:
                 run.lost(reason)

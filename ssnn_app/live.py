@@ -86,7 +86,7 @@ def problem(run: Run | None) -> str | None:
 def live_view(run: Run, log_y: bool) -> str:
     """While a run trains: its status line over the light SVG chart, as one piece of markdown."""
     s = run.state
-    return run.memo("live", (s.version, run.others_watching, log_y), lambda: (
+    return run.memo(f"live-{log_y}", (s.version, run.others_watching), lambda: (
         f"{_status_line(run, s)}\n\n{fig_train.live_svg(s.history, log_y, s.target, s.starts, s.stops)}"))
 
 
@@ -95,7 +95,7 @@ def cost_figure(run: Run | None, log_y: bool, target: int):
     if run is None:
         return _empty.get((target, log_y), lambda: fig_train.cost_figure(History(), log_y, target))
     s = run.state
-    return run.memo("cost", (s.version, log_y), lambda: fig_train.cost_figure(s.history, log_y, s.target))
+    return run.memo(f"cost-{log_y}", s.version, lambda: fig_train.cost_figure(s.history, log_y, s.target))
 
 
 def confusion_figure(run: Run, view):

@@ -47,9 +47,10 @@ class _Inputs:
 class _Job:
     """One run, owned here: its trainer and status, and what the server has of it."""
 
-    def __init__(self, trainer: Trainer, status: Status, key: tuple, scaler):
+    def __init__(self, trainer: Trainer, status: Status, key: tuple, scaler, inputs: _Inputs):
         self.t, self.status = trainer, status
         self.key, self.scaler = key, scaler  # its pair and scaler, as created
+        self.inputs = inputs                 # held, so that a training set let go of stays shared while used
         self.goal: int | None = None        # Step N: pause at this iteration
         self.ack = 0
         self.starts = self.stops = 0
@@ -154,14 +155,15 @@ class Owner:
             {p.Train: self._train, p.Pause: self._pause, p.Configure: self._configure}[type(msg)](job, msg)
             self.publish(msg.run)
 
-    def _trainer(self, key, scaler, hyper, plan: p.Plan) -> Trainer:
+    def _trainer(self, key, scaler, hyper, plan: p.Plan) -> tuple[Trainer, _Inputs]:
         inputs = self.inputs(key, scaler, hyper.dtype)
         return Trainer(self.pairs[key], hyper, eval_every=plan.eval_every, snapshot_every=plan.snapshot_every,
-                       max_snapshots=plan.max_snapshots, training_set=inputs.training_set, X_test=inputs.X_test)
+                       max_snapshots=plan.max_snapshots, training_set=inputs.training_set,
+                       X_test=inputs.X_test), inputs
 
     def _create(self, msg: p.Create) -> None:
-        t = self._trainer(msg.key, msg.scaler, msg.hyper, msg.plan)
-        job = _Job(t, Status(msg.status), msg.key, msg.scaler)
+        t, inputs = self._trainer(msg.key, msg.scaler, msg.hyper, msg.plan)
+        job = _Job(t, Status(msg.status), msg.key, msg.scaler, inputs)
         if msg.state is not None:
             t.load_state_dict(msg.state)
             job.sent_steps, job.sent_evals = len(t.history.iteration), len(t.history.eval_iteration)
@@ -174,12 +176,12 @@ class Owner:
     def _fork(self, msg: p.Fork) -> None:
         src = self.jobs[msg.source]
         plan = p.Plan(src.t.eval_every, src.t.snapshot_every, src.t.max_snapshots)
-        t = self._trainer(src.key, src.scaler, src.t.hyper, plan)
+        t, inputs = self._trainer(src.key, src.scaler, src.t.hyper, plan)
         t.load_state_dict(src.t.state_dict())
         status = {Status.RUNNING: Status.PAUSED, Status.QUEUED: Status.PAUSED}.get(src.status, src.status)
         if status is Status.PAUSED and t.iteration == 0:
             status = Status.NEW
-        self.jobs[msg.run] = _Job(t, status, src.key, src.scaler)
+        self.jobs[msg.run] = _Job(t, status, src.key, src.scaler, inputs)
         # the whole history, once: the server's copy of the source may be older or newer than this fork
         self.publish(msg.run)
 

@@ -541,3 +541,15 @@ def test_the_training_process_forgets_a_run_the_server_no_longer_holds(pair):
     gc.collect()
     wait_for(lambda: engine.stats().runs < held, 10, "the training process to drop the run")
     assert all(r.id != run_id for r in engine.runs())
+
+
+def test_steps_past_the_iterations_slider_keep_the_page_and_its_settings():
+    at = trained(iterations=4995)
+    at.number_input(key="w_step_n").set_value(10).run()
+    at.button(key="b_stepn").click().run()
+    run = at.session_state["run"]
+    run.wait(lambda s: not s.status.active, 30)
+    at.run()
+    assert not at.exception and run.state.iteration == 5005
+    assert at.session_state["hyper"].iterations == 4995     # the slider ends at 5000; it is left as it was
+    assert "Iteration 5005 / 5005" in texts(at)
