@@ -30,20 +30,17 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import load  # noqa: E402
 from bench.wsclient import MAX_SESSIONS, ProtocolError, Session, check_loopback, own_cpu  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,95 +61,21 @@ def query(seed: int, n1: int = 10, iters: int = 500) -> str:
 # ------------------------------------------------------------------ the server and its measurement
 
 
-def free_port() -> int:
-    import socket
+class Server(load.Server):
+    """bench/load.py's server, with a session TTL (so that the soak need not wait 2 minutes) and the
+    app's own counters written to a file (ssnn_app/diagnostics.py: what the server and its training
+    process keep)."""
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`streamlit run app.py` from this checkout on 127.0.0.1, in its own process group."""
-
-    def __init__(self, port: int | None = None, session_ttl: float | None = None, env: dict | None = None,
-                 extra: list | None = None):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ if env is None else env)
-        if not self.env.get("SSNN_MNIST"):
-            beside = REPO.parent / "shared" / "data" / "mnist.npz"
-            if beside.exists():
-                self.env["SSNN_MNIST"] = str(beside)
+    def __init__(self, port: int | None = None, session_ttl: float | None = None, env: dict | None = None):
+        env = dict(load.default_env() if env is None else env)
+        ttl = [] if session_ttl is None else ["--server.disconnectedSessionTTL", str(int(session_ttl))]
+        super().__init__(port, env, ttl)
         self.session_ttl = session_ttl
-        self.extra = list(extra or [])
-        self.proc = None
-        self._log = tempfile.NamedTemporaryFile("w+b", prefix="ssnn-classroom-", suffix=".log", delete=False)
-        self.log_path = Path(self._log.name)
-        # the app's own counters (ssnn_app/diagnostics.py): what the server and its training process keep
         self.stats_path = self.log_path.with_suffix(".stats.json")
         self.env["SSNN_STATS_FILE"] = str(self.stats_path)
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
     def start(self, timeout: float = 90.0) -> str:
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(self.port),
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        if self.session_ttl is not None:
-            cmd += ["--server.disconnectedSessionTTL", str(int(self.session_ttl))]
-        cmd += self.extra
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with status {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self.url
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        self._log.close()
-
-
-def find_server_pid(url: str) -> int | None:
-    import psutil
-
-    port = check_loopback(url).port
-    try:
-        for c in psutil.net_connections(kind="tcp"):
-            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid:
-                return c.pid
-    except (psutil.AccessDenied, PermissionError):
-        return None
-    return None
+        return super().start(timeout)
 
 
 class Meter(threading.Thread):
@@ -733,7 +656,7 @@ def main(argv=None) -> int:
             ap.error(str(exc))
     if a.pid is not None and not a.url:
         ap.error("--pid goes with --url")
-    pid = a.pid or (find_server_pid(a.url) if a.url else None)
+    pid = a.pid or (load.find_server_pid(a.url) if a.url else None)
     if a.url and pid is None:
         print("error: cannot find the server's PID from its port; give --pid", file=sys.stderr)
         return 2

@@ -82,8 +82,9 @@ def default_env() -> dict:
 class Server:
     """`streamlit run app.py` on 127.0.0.1 in its own process group, log in a temp file."""
 
-    def __init__(self, port: int | None = None, env: dict | None = None):
+    def __init__(self, port: int | None = None, env: dict | None = None, extra: list | None = None):
         self.port = port or free_port()
+        self.extra = list(extra or [])   # more `streamlit run` options
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env if env is not None else default_env()
         self.proc: subprocess.Popen | None = None
@@ -97,7 +98,7 @@ class Server:
     def start(self, timeout: float = 60.0) -> str:
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(self.port),
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *self.extra]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout

@@ -41,7 +41,7 @@ class Engine:
         self._gone: deque = deque()                 # runs let go of, still to be taken out of _has
         self._pairs: OrderedDict = OrderedDict()    # key -> pair, the digit pairs it has
         self._prepared: OrderedDict = OrderedDict()  # training sets asked for, newest last
-        self._stats: dict[int, p.Stats] = {}
+        self._stats: dict[int, p.Stats | None] = {}  # asked for (None until the answer comes)
         self._stats_ready = threading.Condition()
 
     # ------------------------------------------------------------ the process
@@ -189,10 +189,12 @@ class Engine:
         with self._lock:
             self._ensure()
             cmd = next(self._cmds)
+            with self._stats_ready:
+                self._stats[cmd] = None
             self._send(p.Query(cmd))
         with self._stats_ready:
-            self._stats_ready.wait_for(lambda: cmd in self._stats, STATS_TIMEOUT)
-            return self._stats.pop(cmd, None)
+            self._stats_ready.wait_for(lambda: self._stats[cmd] is not None, STATS_TIMEOUT)
+            return self._stats.pop(cmd)
 
     # ------------------------------------------------------------ from the process
 
@@ -211,8 +213,9 @@ class Engine:
                 break
             if isinstance(msg, p.Stats):
                 with self._stats_ready:
-                    self._stats[msg.cmd] = msg
-                    self._stats_ready.notify_all()
+                    if msg.cmd in self._stats:      # (an answer after its asker gave up is dropped)
+                        self._stats[msg.cmd] = msg
+                        self._stats_ready.notify_all()
                 continue
             run = self._runs.get(msg.run)
             if run is None or self._proc is not proc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ssnn_core.trainer import History
+from ssnn_core.history import History
 
 TRAIN_COLOUR, TEST_COLOUR, ACC_COLOUR = "#1f77b4", "#ff7f0e", "#2ca02c"
 

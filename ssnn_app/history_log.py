@@ -6,7 +6,7 @@ import io
 
 import streamlit as st
 
-from ssnn_core.trainer import History
+from ssnn_core.history import History
 
 from .lifecycle import Status
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from ssnn_core.trainer import History
+from ssnn_core.history import History
 
 from . import commands, fig_train
 from .lifecycle import Status

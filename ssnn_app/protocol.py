@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ssnn_core import Hyper, PairData, Standardiser
-from ssnn_core.trainer import Snapshot
+from ssnn_core.history import Snapshot
 
 # ------------------------------------------------------------------ server -> training process
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ssnn_core import Evaluation, Model, PairData, evaluate
+from ssnn_core.history import History
 from ssnn_core.model_io import to_bytes
-from ssnn_core.trainer import History
 
 from . import commands, history_log
 from . import data as app_data

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ssnn_core import Hyper, Model, PairData, Standardiser, init_params
-from ssnn_core.trainer import History, Snapshot
+from ssnn_core.history import History, Snapshot
 
 from . import protocol as p
 from .lifecycle import Event, Status, after

@@ -21,7 +21,7 @@ import weakref
 from collections import OrderedDict, deque
 
 from ssnn_core import Trainer
-from ssnn_core.trainer import TrainingSet
+from ssnn_core.blocks import TrainingSet
 
 from . import protocol as p
 from .lifecycle import Event, Status, after

@@ -6,7 +6,7 @@ For each hidden size n1 it times, on the same machine and load:
   * trainer    trainer.Trainer in float32 (the default) and float64, on a TrainingSet made once
                before the timing (as the reference's X is; the dashboard shares one per pair likewise);
   * peak       the GEMM peak of this machine as the trainer uses it: WORKERS threads at once (the
-               trainer's own worker threads, trainer._Compute), each with 1 BLAS thread, each doing a
+               trainer's own worker threads, blocks.Compute), each with 1 BLAS thread, each doing a
                square PEAK_SIZE^3 matmul of its own, in float32 and in float64.
 The timings are interleaved: each of REPEATS rounds runs the reference, the float32 and float64
 trainers and the peak probe once, so that a change of load (this may be a noisy shared machine) hits
@@ -26,11 +26,12 @@ import time
 
 import numpy as np
 
+from .blocks import WORKERS, Compute, TrainingSet
 from .config import Hyper
 from .data import Mnist, select_digits
 from .reference import reference_train
 from .scaling import Standardiser
-from .trainer import WORKERS, Trainer, TrainingSet, _Compute
+from .trainer import Trainer
 
 REPEATS = 5
 PEAK_SIZE = 1024       # float32: 2.1 GFLOP per matmul, ~10-20 ms on one core of a 2020s x86
@@ -60,8 +61,8 @@ class _Peak:
 
     def measure(self) -> float:
         tasks = [lambda a=a, b=b, c=c: np.matmul(a, b, out=c) for a, b, c in self.ops]
-        with _Compute.single_threaded_blas():
-            gflops = self.flop / _seconds(lambda: _Compute.map(tasks)) / 1e9
+        with Compute.single_threaded_blas():
+            gflops = self.flop / _seconds(lambda: Compute.map(tasks)) / 1e9
         self.best = max(self.best, gflops)
         return gflops
 

@@ -51,6 +51,17 @@ def start_training(**settings):
     return at, at.session_state["run"]
 
 
+def pressing_train_together(n: int, hyper: Hyper) -> list:
+    """n sessions on the Train page with `hyper`, all drawn, then each pressing Train (not waited for)."""
+    sessions = [app(TRAIN) for _ in range(n)]
+    for at in sessions:
+        at.session_state["hyper"] = hyper
+        at.run()
+    for at in sessions:
+        at.button(key="b_train").click().run()
+    return sessions
+
+
 def solo(run: runs.Run, iterations: int | None = None) -> Trainer:
     """The run's settings trained alone by a Trainer in this process, as the training process plans it."""
     plan = run.plan
@@ -284,13 +295,7 @@ def test_identical_runs_are_shared_between_sessions():
 
 
 def test_identical_runs_started_together_are_trained_once():
-    hyper = Hyper(**LONG)
-    first, second, third = (app(TRAIN) for _ in range(3))
-    for at in (first, second, third):
-        at.session_state["hyper"] = hyper
-        at.run()
-    for at in (first, second, third):
-        at.button(key="b_train").click().run()
+    first, second, third = pressing_train_together(3, Hyper(**LONG))
     leader = first.session_state["run"]
     assert leader.status.active
     assert second.session_state["run"] is leader and third.session_state["run"] is leader
@@ -321,12 +326,7 @@ def test_identical_runs_started_together_are_trained_once():
 
 
 def test_a_session_stepping_a_shared_run_gets_a_copy():
-    hyper = Hyper(**LONG)
-    first, second = app(TRAIN), app(TRAIN)
-    for at in (first, second):
-        at.session_state["hyper"] = hyper
-        at.run()
-        at.button(key="b_train").click().run()
+    first, second = pressing_train_together(2, Hyper(**LONG))
     leader = first.session_state["run"]
     assert second.session_state["run"] is leader
     first.button(key="b_pause").click().run()           # first gets a paused copy; second follows the leader
@@ -341,12 +341,7 @@ def test_a_session_stepping_a_shared_run_gets_a_copy():
 
 
 def test_leaving_a_shared_run_does_not_stop_it_for_the_others():
-    hyper = Hyper(**LONG)
-    first, second = app(TRAIN), app(TRAIN)
-    for at in (first, second):
-        at.session_state["hyper"] = hyper
-        at.run()
-        at.button(key="b_train").click().run()
+    first, second = pressing_train_together(2, Hyper(**LONG))
     leader = second.session_state["run"]
     assert first.session_state["run"] is leader
     first.button(key="b_reset").click().run()           # the first session goes back to a fresh network
@@ -535,11 +530,16 @@ def test_the_training_process_forgets_a_run_the_server_no_longer_holds(pair):
     run = runs.new_run(hyper, pair, Standardiser.fit(pair.x_train, hyper.scaling))
     run_id = run.id
     engine.command(run, lambda c: p.Train(run_id, c, hyper.learning_rate, hyper.iterations))
-    assert run.wait(lambda s: s.iteration > 0 and not s.status.active, 30)
+    # nobody watches it, so it is paused as soon as it is published (perhaps before a first iteration)
+    assert run.wait(lambda s: s.version > 0 and not s.status.active, 30)
     held = engine.stats().runs
     del run
-    gc.collect()
-    wait_for(lambda: engine.stats().runs < held, 10, "the training process to drop the run")
+
+    def dropped() -> bool:
+        gc.collect()                        # (the server collects when a page opens)
+        return engine.stats().runs < held
+
+    wait_for(dropped, 10, "the training process to drop the run")
     assert all(r.id != run_id for r in engine.runs())
 
 

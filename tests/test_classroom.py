@@ -11,7 +11,7 @@ from ssnn_app import classroom as cr
 from ssnn_app import runs
 from ssnn_app.lifecycle import Status
 from ssnn_core import Hyper, Standardiser
-from ssnn_core.trainer import History, Snapshot
+from ssnn_core.history import History, Snapshot
 
 
 @pytest.fixture

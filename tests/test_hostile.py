@@ -53,6 +53,7 @@ from ssnn_core.config import DataError, Hyper, ModelFileError, SsnnError
 from ssnn_core.data import load_mnist
 from ssnn_core.images import load_image
 from ssnn_core.model_io import Model, load_model, save_model, to_bytes
+from tests.apptools import FakeUpload
 from tests.conftest import make_mnist, write_npz
 
 REPO = Path(__file__).resolve().parents[1]
@@ -160,17 +161,6 @@ def idx(array: np.ndarray, gz: bool = True) -> bytes:
 
 
 IDX_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-class FakeUpload:
-    """What st.file_uploader hands a page: name, size, file_id, getvalue()."""
-
-    def __init__(self, name: str, data: bytes, size: int | None = None):
-        self.name, self.data, self.file_id = name, data, name
-        self.size = len(data) if size is None else size
-
-    def getvalue(self) -> bytes:
-        return self.data
 
 
 # ---------------------------------------------------------------- the world the cases run in

@@ -13,8 +13,8 @@ from ssnn_app import protocol as p
 from ssnn_app import runs
 from ssnn_app.lifecycle import Status
 from ssnn_core import Hyper, Standardiser
+from ssnn_core.history import History, Snapshot
 from ssnn_core.model_io import Model
-from ssnn_core.trainer import History, Snapshot
 
 
 @pytest.fixture

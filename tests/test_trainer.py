@@ -12,15 +12,16 @@ import threading
 import numpy as np
 import pytest
 
-import ssnn_core.trainer as trainer_mod
+import ssnn_core.blocks as blocks
 from ssnn_core.bench import max_relative_difference
+from ssnn_core.blocks import TrainingSet
 from ssnn_core.config import Hyper
 from ssnn_core.data import load_mnist, select_digits
 from ssnn_core.inspect import evaluate
 from ssnn_core.network import loss_and_grads
 from ssnn_core.reference import reference_train
 from ssnn_core.scaling import Standardiser
-from ssnn_core.trainer import Trainer, TrainingSet
+from ssnn_core.trainer import Trainer
 
 FLOAT64_RTOL = 1e-9   # trainer float64 vs the reference: parameters and cost
 FLOAT32_RTOL = 1e-3   # trainer float32 vs the float64 reference (measured: ~5e-5 params, ~1e-7 cost on MNIST)
@@ -29,7 +30,7 @@ FLOAT32_RTOL = 1e-3   # trainer float32 vs the float64 reference (measured: ~5e-
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of the minimum size (64 samples), so even small data crosses several blocks per part."""
-    monkeypatch.setattr(trainer_mod, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 1)
 
 
 def reference_for(t: Trainer, pair, iterations: int, learning_rate: float = 0.5):
@@ -118,7 +119,7 @@ def test_result_does_not_depend_on_worker_threads(synthetic_pair, small_blocks, 
     pair = synthetic_pair(n_train=1000)
     runs = []
     for workers in (1, 2):
-        monkeypatch.setattr(trainer_mod, "WORKERS", workers)
+        monkeypatch.setattr(blocks, "WORKERS", workers)
         t = Trainer(pair, Hyper(iterations=6))
         t.run()
         runs.append(state(t))
@@ -146,9 +147,9 @@ def test_concurrent_trainers_are_independent_and_restore_blas_threads(synthetic_
 
 
 def test_compute_map_runs_every_task_once_and_caps_concurrency(monkeypatch):
-    """_Compute.map from many threads at once: every task runs exactly once, at most WORKERS at a time,
+    """Compute.map from many threads at once: every task runs exactly once, at most WORKERS at a time,
     and an error in any task is raised by its map only after all of that map's tasks are done."""
-    monkeypatch.setattr(trainer_mod, "WORKERS", 2)
+    monkeypatch.setattr(blocks, "WORKERS", 2)
     lock, running, peak, ran = threading.Lock(), [0], [0], []
 
     def task(tag, fail=False):
@@ -170,7 +171,7 @@ def test_compute_map_runs_every_task_once_and_caps_concurrency(monkeypatch):
         for r in range(20):
             tasks = [task((c, r, i), fail=(c == 0 and r == 5 and i == 1)) for i in range(3)]
             try:
-                trainer_mod._Compute.map(tasks)
+                blocks.Compute.map(tasks)
             except RuntimeError as exc:
                 errors.append((str(exc), sorted(t for t in ran if t[:2] == (c, r))))
 
@@ -187,14 +188,14 @@ def test_compute_map_runs_every_task_once_and_caps_concurrency(monkeypatch):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_compute_map_works_in_a_forked_child(monkeypatch):
     """The helper threads are not copied by fork: a child gets its own, and every task still runs."""
-    monkeypatch.setattr(trainer_mod, "WORKERS", 2)
-    trainer_mod._Compute.map([lambda: None, lambda: None])        # helpers exist in the parent
+    monkeypatch.setattr(blocks, "WORKERS", 2)
+    blocks.Compute.map([lambda: None, lambda: None])        # helpers exist in the parent
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
         ok = False
         try:
             names = []
-            trainer_mod._Compute.map([lambda: names.append(0), lambda: names.append(1)])
+            blocks.Compute.map([lambda: names.append(0), lambda: names.append(1)])
             ok = sorted(names) == [0, 1]
         finally:
             os._exit(0 if ok else 1)
