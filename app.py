@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-PAGES = [
+PAGES = {"": [
     st.Page("pages/0_Home.py", title="Home", icon="🧠", default=True),
     st.Page("pages/1_Data.py", title="Data", icon="📊"),
     st.Page("pages/2_Train.py", title="Train", icon="🏋️"),
@@ -10,6 +10,11 @@ PAGES = [
     st.Page("pages/4_Mistakes.py", title="Mistakes", icon="🔍"),
     st.Page("pages/5_How_it_works.py", title="How it works", icon="🧮"),
     st.Page("pages/6_Try_it.py", title="Try it", icon="✍️"),
-]
+], "Inside the network": [
+    st.Page("pages/7_Landscape.py", title="Landscape", icon=":material/landscape:"),
+    st.Page("pages/8_Hidden_space.py", title="Hidden space", icon=":material/scatter_plot:"),
+    st.Page("pages/9_Flip_it.py", title="Flip it", icon=":material/swap_horiz:"),
+    st.Page("pages/10_Knock_out.py", title="Knock out", icon=":material/block:"),
+]}
 
 st.navigation(PAGES).run()

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_mistakes, pagekit, readmodel, widgets
+from ssnn_app import fig_mistakes, numbersui, pagekit, readmodel, widgets
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import explain
 from ssnn_core.inspect import blank_pixel_ink
@@ -88,6 +88,7 @@ def why_ui(view: readmodel.View, i: int) -> None:
                f"pass a gradient back.")
     if ink.size:
         blank_pixels_ui(view, i, ink)
+    numbersui.numbers_ui(view.params, view.X_test[:, i], e, digits, key="w_mistake_neuron")
 
 
 view = pagekit.require_view("b_mistakes_train")
@@ -102,8 +103,18 @@ gallery(view, nearly)
 
 st.subheader("Why?")
 options = [int(i) for i in shown] + [int(i) for i in nearly if i not in set(shown.tolist())]
+picked = st.session_state.get("inspect_image")          # a digit clicked on another page (Hidden space)
+if isinstance(picked, int) and 0 <= picked < view.evaluation.labels.size and picked not in options:
+    options.insert(0, picked)
 if st.session_state.get("w_mistake") not in options:
     st.session_state.pop("w_mistake", None)
-i = st.selectbox("Test image", options, key="w_mistake",
-                 format_func=lambda k: caption(view, k) + (" · wrong" if view.evaluation.predicted[k] != view.evaluation.labels[k] else " · nearly wrong"))
+
+
+def describe(k: int) -> str:
+    ev = view.evaluation
+    kind = " · wrong" if ev.predicted[k] != ev.labels[k] else " · nearly wrong" if k in set(nearly.tolist()) else ""
+    return caption(view, k) + kind + (" · picked" if k == picked else "")
+
+
+i = st.selectbox("Test image", options, key="w_mistake", format_func=describe)
 why_ui(view, int(i))

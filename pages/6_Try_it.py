@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from ssnn_app import commands, fig_tryit, memo, pagekit, readmodel, settings, widgets
+from ssnn_app import commands, fig_tryit, flipui, memo, numbersui, pagekit, readmodel, settings, widgets
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.images import MAX_BYTES
@@ -172,6 +172,10 @@ def prediction_ui(prepared, view, digits, noise: bool) -> None:
     a, b = st.columns(2)
     a.plotly_chart(fig_tryit.activations_figure(pred.explanation, view.params["W2"][0], digits), key="try_a1")
     b.plotly_chart(fig_tryit.contributions_figure(pred.explanation, digits), key="try_votes")
+    numbersui.numbers_ui(view.params, pred.x, pred.explanation, digits, key="w_try_neuron")
+    st.subheader("How fragile is this answer?")
+    if st.toggle("Find the smallest change that flips it", key="w_try_flip"):
+        flipui.flip_ui(view, prepared.pixels, ("image", prepared.pixels.tobytes()), key="try_flip")
 
 
 # ---------------------------------------------------------------- the page

@@ -85,19 +85,24 @@ def _label(j: int, w2: float, dead: bool, short: bool) -> str:
 
 def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None, per_neuron: bool = False,
                  dead: np.ndarray | None = None, digits: tuple[int, int] = (0, 1), cols: int | None = None,
-                 selected: int | None = None) -> go.Figure:
+                 selected: int | None = None, ids: np.ndarray | None = None,
+                 height: int | None = None) -> go.Figure:
     """Every neuron's weights as a 28x28 tile in one heatmap, each labelled with its output weight W2[j].
 
     Trace 0 is the heatmap; trace 1 holds one clickable label per tile (customdata = neuron index).
-    Dead neurons (dead: (n1,) bool) are greyed out and crossed.
+    Dead neurons (dead: (n1,) bool) are greyed out and crossed. ids: the neuron numbers of W1's rows when
+    they are a few neurons of a larger network (default: 0..n1-1). height: in pixels (default: from the
+    tiles' shape at the page's full width).
     """
     w2 = np.asarray(W2, dtype=np.float64).reshape(-1)
     n = w2.size
+    ids = np.arange(n) if ids is None else np.asarray(ids)
     order = np.arange(n) if order is None else np.asarray(order)
     dead = np.zeros(n, bool) if dead is None else np.asarray(dead, bool)
     rows, cols = grid_shape(n, cols)
     values = tile_values(W1, per_neuron)
     image, where = tile_image(values, order, cols)
+    where[..., 0] = ids[where[..., 0]]
     limit = 1.0 if per_neuron else float(np.nanmax(np.abs(image))) or 1.0
     what = "weight ÷ neuron's max |w|" if per_neuron else "weight"
     fig = go.Figure(go.Heatmap(
@@ -111,12 +116,12 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     ly = y0 * (TILE + VGAP) + (VGAP - 1) / 2
     short = n > 40
     fig.add_trace(go.Scatter(
-        x=lx, y=ly, mode="markers+text", customdata=order,
-        text=[_label(int(j), w2[j], bool(dead[j]), short) for j in order],
+        x=lx, y=ly, mode="markers+text", customdata=ids[order],
+        text=[_label(int(ids[j]), w2[j], bool(dead[j]), short) for j in order],
         textfont={"size": 9 if short else 12,
                   "color": [DEAD if dead[j] else POSITIVE if w2[j] > 0 else NEGATIVE for j in order]},
         marker={"size": 18, "opacity": 0, "color": "#000"}, showlegend=False,
-        hovertemplate=[f"neuron {j}<br>output weight W2 = {w2[j]:+.4f}: votes for {digits[1] if w2[j] > 0 else digits[0]}"
+        hovertemplate=[f"neuron {ids[j]}<br>output weight W2 = {w2[j]:+.4f}: votes for {digits[1] if w2[j] > 0 else digits[0]}"
                        f"{'<br>dead: never fires on the training set' if dead[j] else ''}<br>click to inspect<extra></extra>"
                        for j in order]))
     shapes = []
@@ -134,7 +139,7 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
                            "line": {"color": "#ff9f1c", "width": 3}})
     H, W = image.shape
     fig.update_layout(
-        shapes=shapes, height=int(min(1500, max(260, 1050 * H / W))) + 40, margin={"l": 0, "r": 0, "t": 10, "b": 10},
+        shapes=shapes, height=height or int(min(1500, max(260, 1050 * H / W))) + 40, margin={"l": 0, "r": 0, "t": 10, "b": 10},
         xaxis={"visible": False, "range": [-1, W], "constrain": "domain"},
         yaxis={"visible": False, "range": [H, -1], "scaleanchor": "x"},
         plot_bgcolor="rgba(0,0,0,0)", dragmode=False, clickmode="event+select", uirevision="tiles")

@@ -76,3 +76,17 @@ def digit_png(pixels: np.ndarray, scale: int = 4) -> bytes:
 
 def show_digit(pixels: np.ndarray, caption: str | None = None, scale: int = 4) -> None:
     st.image(digit_png(pixels, scale), caption=caption, output_format="PNG")
+
+
+def clicked_point(chart_key: str, curves=(0,)) -> list | None:
+    """The customdata of the first point selected on the Plotly chart `chart_key` (on_select="rerun") in
+    one of the traces `curves`, as a list (None before a click). Streamlit hands a point's array customdata
+    over as a list or as a dict keyed "0", "1", ...; a single value comes as itself."""
+    event = st.session_state.get(chart_key)
+    points = [pt for pt in (event.selection.points if event else []) if pt.get("curve_number") in curves]
+    if not points or "customdata" not in points[0]:
+        return None
+    data = points[0]["customdata"]
+    if isinstance(data, dict):
+        return [data[k] for k in sorted(data, key=int)]
+    return list(data) if isinstance(data, (list, tuple)) else [data]

@@ -52,8 +52,16 @@ class History:
 
 @dataclass
 class Snapshot:
-    """Parameters copied during training, for replaying how the hidden weights formed."""
+    """Parameters copied during training, for the replays (weights, hidden space, training path)."""
 
     iteration: int
     W1: np.ndarray  # (n1, n0)
     W2: np.ndarray  # (1, n1)
+    b1: np.ndarray | None = None  # (n1, 1); None in snapshots made before biases were kept
+    b2: np.ndarray | None = None  # (1, 1)
+
+    def params(self) -> dict:
+        """W1, b1, W2, b2 as a parameter dict (zero biases where none were kept)."""
+        b1 = self.b1 if self.b1 is not None else np.zeros((self.W1.shape[0], 1), self.W1.dtype)
+        b2 = self.b2 if self.b2 is not None else np.zeros((1, 1), self.W1.dtype)
+        return {"W1": self.W1, "b1": b1, "W2": self.W2, "b2": b2}

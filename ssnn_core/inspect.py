@@ -84,6 +84,43 @@ def explain(params: dict, x: np.ndarray) -> Explanation:
                        grad.reshape(28, 28))
 
 
+@dataclass(frozen=True)
+class NeuronSum:
+    """One hidden neuron's arithmetic for one sample, every number in it: z1 = sum_i W1[j, i] x_i + b1[j],
+    a1 = relu(z1), vote = W2[j] a1. weights, inputs, terms: (n0,) with terms = weights * inputs."""
+
+    neuron: int
+    weights: np.ndarray
+    inputs: np.ndarray
+    terms: np.ndarray
+    b1: float
+    z1: float
+    a1: float
+    w2: float
+    vote: float
+
+    def largest(self, k: int) -> np.ndarray:
+        """Pixel indices of the k terms largest in size, largest first (zero terms never listed)."""
+        nonzero = np.flatnonzero(self.terms)
+        return nonzero[np.argsort(-np.abs(self.terms[nonzero]), kind="stable")[:k]]
+
+
+def neuron_sum(params: dict, x: np.ndarray, j: int) -> NeuronSum:
+    """x: (n0,) or (n0, 1) one standardised sample; j: the hidden neuron. In float64, so the terms add up
+    to z1 to rounding, and z2 = sum of every neuron's vote + b2 (see `explain`)."""
+    n1 = np.shape(params["W2"])[1]
+    if not 0 <= int(j) < n1:
+        raise ValueError(f"neuron {j} does not exist: the network has {n1} (0..{n1 - 1})")
+    w = np.asarray(params["W1"][int(j)], dtype=np.float64)                     # (n0,)
+    xs = np.asarray(x, dtype=np.float64).reshape(-1)                          # (n0,)
+    terms = w * xs
+    b1 = float(params["b1"][int(j), 0])
+    z1 = float(terms.sum() + b1)
+    a1 = max(z1, 0.0)
+    w2 = float(params["W2"][0, int(j)])
+    return NeuronSum(int(j), w, xs, terms, b1, z1, a1, w2, w2 * a1)
+
+
 def blank_pixel_ink(x_raw: np.ndarray, blank: np.ndarray) -> np.ndarray:
     """Pixels that have ink in this image but were blank in every training image. x_raw: (784,), blank: (784,) bool."""
     return np.flatnonzero(blank & (np.asarray(x_raw).reshape(-1) > 0))

@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME, DATA, TRAIN, WEIGHTS, MISTAKES, HOWTO, TRYIT = (
     "pages/0_Home.py", "pages/1_Data.py", "pages/2_Train.py", "pages/3_Weights.py", "pages/4_Mistakes.py",
     "pages/5_How_it_works.py", "pages/6_Try_it.py")
-PAGES = (HOME, DATA, TRAIN, WEIGHTS, MISTAKES, HOWTO, TRYIT)
+LANDSCAPE, HIDDEN, FLIP, KNOCKOUT = (
+    "pages/7_Landscape.py", "pages/8_Hidden_space.py", "pages/9_Flip_it.py", "pages/10_Knock_out.py")
+INSIDE = (LANDSCAPE, HIDDEN, FLIP, KNOCKOUT)
+PAGES = (HOME, DATA, TRAIN, WEIGHTS, MISTAKES, HOWTO, TRYIT, *INSIDE)
 
 
 def app(page: str | None = None, timeout: float = 180, **query) -> AppTest:

@@ -166,9 +166,9 @@ def click_and_wait(page, locator, timeout: float = TIMEOUT_MS) -> None:
 
 
 def nav_link(page, name: str):
-    """The sidebar's link to a page (text 'Weights', or '🔬Weights' with its icon)."""
-    return page.locator('[data-testid="stSidebarNav"] a').filter(
-        has_text=re.compile(rf"(^|[^A-Za-z]){re.escape(name)}\s*$"))
+    """The sidebar's link to a page: the link holding a label exactly `name` (beside an emoji, or a Material
+    icon whose ligature text, e.g. 'landscape', is part of the link's text)."""
+    return page.locator('[data-testid="stSidebarNav"] a').filter(has=page.get_by_text(name, exact=True))
 
 
 def nav_to(page, name: str, heading: str) -> None:

@@ -1,0 +1,114 @@
+"""Knock out: switch hidden neurons off or scale one's vote, on a copy, and see what changes."""
+
+import numpy as np
+import streamlit as st
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_knockout, fig_train, fig_weights, inside, pagekit, widgets
+from ssnn_app.pagesetup import setup_page
+
+setup_page("Knock out", ":material/block:")
+st.title("Which neurons matter: knock them out")
+KEYS = ("w_ko_off", "w_ko_neuron", "w_ko_scale")
+SHOWN = 20                  # changed digits drawn at most per list
+
+
+def restore() -> None:
+    for k in KEYS:
+        st.session_state.pop(k, None)
+
+
+def set_off(neurons) -> None:
+    st.session_state["w_ko_off"] = sorted(int(j) for j in neurons)
+
+
+def controls_ui(view, imp, dead) -> tuple[tuple, tuple]:
+    p, n1 = view.params, view.hyper.hidden
+    ss = st.session_state
+    if any(not 0 <= j < n1 for j in ss.get("w_ko_off", [])) or ss.get("w_ko_neuron", 0) >= n1:
+        restore()                                           # another network: the old choice means nothing
+    c1, c2, c3, c4 = st.columns(4)
+    top = imp.order()
+    c1.button("Off: the 3 most important", on_click=set_off, args=(top[:3],), key="b_ko_top")
+    c2.button("Off: all but the most important", on_click=set_off, args=(top[1:],), key="b_ko_rest")
+    c3.button(f"Off: the {int(dead.sum())} dead ones", on_click=set_off, args=(np.flatnonzero(dead),),
+              key="b_ko_dead", disabled=not dead.any())
+    c4.button("Restore the model", on_click=restore, type="primary", key="b_ko_restore", icon=":material/undo:")
+    def label(j):
+        return f"#{j} · W2 {p['W2'][0, j]:+.3f}" + (" · dead" if dead[j] else "")
+    off = st.multiselect("Neurons switched off", range(n1), key="w_ko_off", format_func=label,
+                         placeholder="none: every neuron is on")
+    c1, c2 = st.columns([1, 2])
+    j = c1.selectbox("Scale the vote of neuron", range(n1), key="w_ko_neuron", format_func=label)
+    s = c2.slider(f"multiply W2[{j}] by", -3.0, 3.0, 1.0, 0.1, key="w_ko_scale",
+                  help="1 leaves it as trained, 0 knocks it out, −1 makes it vote for the other digit.")
+    return tuple(sorted(int(k) for k in off)), (((int(j), float(s)),) if s != 1.0 else ())
+
+
+def result_ui(view, w, edited: bool) -> None:
+    digits = view.hyper.digits
+    b, a = w.before, w.after
+    delta = (lambda text: text) if edited else (lambda text: None)   # no arrows while nothing is changed
+    c1, c2, c3 = st.columns(3)
+    c1.metric("test error", f"{100 * a.error_rate:.3f} %",
+              delta(f"{100 * (a.error_rate - b.error_rate):+.3f} points"), delta_color="inverse")
+    c2.metric("mistakes", f"{a.errors} of {a.labels.size:,}", delta(f"{a.errors - b.errors:+d}"), delta_color="inverse")
+    c3.metric("test cost", f"{w.cost_after:.4g}", delta(f"{w.cost_after - w.cost_before:+.3g}"), delta_color="inverse")
+    left, right = st.columns([1, 2])
+    left.plotly_chart(fig_train.confusion_figure(a.confusion(), digits), key="ko_confusion")
+    with right:
+        for title, idx in (("became wrong", w.became_wrong), ("became right", w.became_right)):
+            st.markdown(f"**{idx.size} test digits {title}**")
+            if idx.size:
+                for col, i in zip(st.columns(10), idx[:SHOWN // 2]):
+                    with col:
+                        widgets.show_digit(view.pair.x_test[i].reshape(28, 28),
+                                           f"{digits[int(a.labels[i])]} · P {a.proba[i]:.2f} · #{i}", scale=2)
+                if idx.size > SHOWN // 2:
+                    st.caption(f"and {idx.size - SHOWN // 2} more: " + ", ".join(f"#{i}" for i in idx[SHOWN // 2:60])
+                               + (" ..." if idx.size > 60 else ""))
+
+
+def importance_ui(view, imp, off) -> None:
+    st.subheader("Importance: each neuron knocked out alone")
+    p, digits = view.params, view.hyper.digits
+    fig = fig_knockout.importance_figure(imp, p["W2"], digits, off)
+    st.plotly_chart(fig, key="ko_importance", on_select="rerun", selection_mode="points")
+    data = widgets.clicked_point("ko_importance")
+    order = imp.order()
+    j = int(data[0]) if data else int(order[0])
+    worst = order[0]
+    st.markdown(f"Without neuron **#{worst}** the test error would be **{100 * imp.error_rate[worst]:.3f} %** and the "
+                f"test cost **{imp.cost[worst]:.4g}** (with every neuron on: {100 * imp.base_error_rate:.3f} %, "
+                f"{imp.base_cost:.4g}). Neurons are ranked by the error they leave, then by the cost. "
+                + ("No single neuron matters on its own: the others make up for any one of them."
+                   if imp.error_rate[worst] <= imp.base_error_rate and imp.cost[worst] <= imp.base_cost else
+                   "Its tile is the one to look at first. Click a bar to look at another neuron."))
+    if view.hyper.hidden > fig_knockout.IMPORTANCE_BARS:
+        st.caption(f"The {fig_knockout.IMPORTANCE_BARS} most important of {view.hyper.hidden} neurons are drawn.")
+    top = order[:8]
+    left, right = st.columns([3, 2])
+    left.markdown(f"**The {top.size} most important neurons' tiles**, most important first")
+    left.plotly_chart(fig_weights.tiles_figure(p["W1"][top], p["W2"][:, top], digits=digits, ids=top, cols=4,
+                                               height=420),
+                      key="ko_tiles")
+    with right:
+        st.plotly_chart(fig_weights.neuron_figure(p["W1"][j], f"neuron {j}: its 784 weights", height=300),
+                        key="ko_neuron")
+        if st.button(f"Open neuron #{j} on the Weights page", key="b_ko_weights", icon=":material/open_in_new:"):
+            st.session_state["w_neuron"] = j
+            st.switch_page("pages/3_Weights.py")
+
+
+view = pagekit.require_view("b_ko_train")
+if view.pair is None or view.evaluation is None:
+    st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
+    st.stop()
+st.markdown("Switch hidden neurons off, or turn one neuron's vote up, down or around, and see at once what the "
+            "network would get right and wrong. This is a **what-if on a copy**: the trained model is never "
+            "changed, and *Restore the model* puts every neuron back.")
+imp = inside.importance(view)
+dead = inside.dead(view)
+off, scale = controls_ui(view, imp, dead)
+result_ui(view, inside.what_if(view, off, scale), bool(off or scale))
+importance_ui(view, imp, off)

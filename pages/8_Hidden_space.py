@@ -1,0 +1,63 @@
+"""Hidden space: where each test digit sits for the network, and how the two classes pulled apart."""
+
+import numpy as np
+import streamlit as st
+
+from ssnn_app import data as app_data
+from ssnn_app import fig_hidden, inside, pagekit, widgets
+from ssnn_app.pagesetup import setup_page
+
+setup_page("Hidden space", ":material/scatter_plot:")
+st.title("Where each digit sits for the network")
+
+
+def open_clicked(view) -> None:
+    """A click on a digit opens it in the Mistakes page's why-panel."""
+    data = widgets.clicked_point("hidden_space", curves=(0, 1))
+    if data:
+        index = int(data[0])
+        if st.session_state.get("_hidden_clicked") != (view.key, index):
+            st.session_state["_hidden_clicked"] = (view.key, index)
+            st.session_state["inspect_image"] = index
+            st.session_state["w_mistake"] = index
+            st.switch_page("pages/4_Mistakes.py")
+
+
+view = pagekit.require_view("b_hidden_train")
+if view.pair is None or view.evaluation is None:
+    st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
+    st.stop()
+digits, n1 = view.hyper.digits, view.hyper.hidden
+st.markdown(
+    f"Each dot is one of the {view.evaluation.labels.size:,} test digits, placed by what its {n1} hidden neurons "
+    "output (a1). **Across**: the evidence W2·a1 that the output neuron adds up, so z2 = W2·a1 + b2 and the network "
+    f"says **{digits[1]}** right of the dashed line x = −b2 and **{digits[0]}** left of it: the decision boundary is "
+    "exactly that line. **Up**: the largest spread of a1 that the output does not look at (the first principal "
+    "component of a1 once its part along W2 is taken out). Crosses are mistakes. Click a digit to see why on the "
+    "Mistakes page; press ▶ to replay training."
+)
+open_clicked(view)
+fit_each = st.toggle("Zoom each frame to fit", key="w_hidden_fit",
+                     help="Off: one scale for every frame, so you see the evidence grow. On: each frame fills the "
+                          "chart, so you see the shape early on, when all the digits are still close to 0.")
+iterations, frames, predicted = inside.hidden_frames(view)
+fig = fig_hidden.hidden_figure(iterations, frames, view.evaluation.labels, predicted, view.evaluation.proba,
+                               digits, fit_each)
+st.plotly_chart(fig, key="hidden_space", on_select="rerun", selection_mode="points")
+
+last = frames[-1]
+ev = view.evaluation
+gap = [float(np.median(last.x[ev.labels == c])) for c in (0, 1)]
+st.markdown(
+    f"Now (iteration {view.iteration}): the median {digits[0]} sits at evidence **{gap[0]:+.3g}** and the median "
+    f"{digits[1]} at **{gap[1]:+.3g}**, the boundary at **{last.boundary:+.3g}**; {ev.errors} of "
+    f"{ev.labels.size:,} are on the wrong side. "
+    + (f"The vertical axis shows {100 * last.spread:.0f} % of the spread the output ignores."
+       if last.axis.any() else "With one hidden neuron there is no other direction: every digit sits on one line.")
+)
+if len(iterations) < 2:
+    st.caption("This model carries no training snapshots (an uploaded model or a shared result), so there is "
+               "nothing to replay: train it on the Train page to watch the classes pull apart.")
+else:
+    st.caption(f"The replay shows {len(iterations)} moments of the run, iterations {iterations[0]} to "
+               f"{iterations[-1]}; each frame is the same test digits through the network as it was then.")

@@ -1,0 +1,79 @@
+"""Figures for the Landscape page: the cost along the line from start to finish, and a 2-D slice.
+
+Pure functions of ssnn_core.landscape results (Line, Slice) returning Plotly figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ssnn_core.landscape import Line, Slice
+
+LINE_COLOUR, START_COLOUR, END_COLOUR = "#1f77b4", "#7f7f7f", "#d62728"
+PATH_SCALE = "Viridis"
+
+
+def log_axis(title: str) -> dict:
+    """A log axis labelled at each power of ten only (minor ticks unlabelled)."""
+    return {"title": {"text": title}, "type": "log", "dtick": 1, "exponentformat": "power", "minor": {"ticks": "outside"}}
+
+
+def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None) -> go.Figure:
+    """Cost against a along theta(a) = (1 - a) theta0 + a theta1, the run's own states marked beside it."""
+    fig = go.Figure(go.Scatter(x=ln.alphas, y=ln.costs, mode="lines", name="cost on the straight line",
+                               line={"color": LINE_COLOUR, "width": 3},
+                               hovertemplate="a = %{x:.2f}<br>cost %{y:.4g}<extra>straight line</extra>"))
+    if ln.path_iteration.size:
+        fig.add_trace(go.Scatter(
+            x=ln.path_alpha, y=ln.path_cost, mode="markers", name="where the run itself was",
+            customdata=np.stack([ln.path_iteration, 100 * ln.path_off], axis=1),
+            marker={"size": 9, "color": ln.path_iteration, "colorscale": PATH_SCALE, "line": {"width": 1, "color": "#fff"},
+                    "colorbar": {"title": {"text": "iteration"}, "thickness": 10, "x": 1.02}},
+            hovertemplate="iteration %{customdata[0]}<br>projects to a = %{x:.3f}<br>cost it recorded %{y:.4g}"
+                          "<br>off the line by %{customdata[1]:.0f} % of its length<extra></extra>"))
+    ends = [(0.0, "start", START_COLOUR), (1.0, "trained" if final_iteration is None else
+                                           f"trained (iteration {final_iteration})", END_COLOUR)]
+    for a, name, colour in ends:
+        fig.add_trace(go.Scatter(x=[a], y=[ln.cost_at(a)], mode="markers+text", text=[name], textposition="top center",
+                                 marker={"size": 13, "color": colour, "symbol": "diamond"}, showlegend=False,
+                                 hovertemplate=f"{name}<br>a = {a:g}<br>cost %{{y:.4g}}<extra></extra>"))
+        fig.add_vline(x=a, line={"color": colour, "width": 1, "dash": "dot"})
+    fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest",
+                      legend={"orientation": "h", "y": 1.12},
+                      xaxis={"title": {"text": "a: 0 = the initial weights, 1 = the trained ones"}},
+                      yaxis=log_axis("training cost") if log_y else {"title": {"text": "training cost"}})
+    return fig
+
+
+def _decade_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    powers = range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
+    return [float(p) for p in powers], [f"{10.0 ** p:g}" for p in powers]
+
+
+def slice_figure(sl: Slice, axis_titles: tuple[str, str]) -> go.Figure:
+    """log10 of the cost over the plane as filled contours, the training path projected onto it."""
+    z = np.log10(np.maximum(sl.costs, 1e-300))
+    tickvals, ticktext = _decade_ticks(float(z.min()), float(z.max()))
+    fig = go.Figure(go.Contour(
+        x=sl.alphas, y=sl.betas, z=z, text=np.vectorize(lambda c: f"{c:.4g}")(sl.costs), ncontours=24,
+        colorscale="Viridis", contours={"coloring": "heatmap", "showlines": True},
+        line={"width": 0.5, "color": "rgba(255,255,255,0.5)"},
+        colorbar={"title": {"text": "cost"}, "tickvals": tickvals, "ticktext": ticktext, "thickness": 12},
+        hovertemplate="(%{x:.3g}, %{y:.3g})<br>cost %{text}<extra></extra>", name="cost"))
+    if sl.path_iteration.size:
+        fig.add_trace(go.Scatter(
+            x=sl.path_a, y=sl.path_b, mode="lines+markers", name="training path (projected)",
+            customdata=np.stack([sl.path_iteration, 100 * sl.path_off], axis=1),
+            line={"color": "#ffffff", "width": 2}, marker={"size": 6, "color": "#ff7f0e"},
+            hovertemplate="iteration %{customdata[0]}<br>%{customdata[1]:.0f} % of its offset is off this plane"
+                          "<extra></extra>"))
+        fig.add_trace(go.Scatter(x=sl.path_a[:1], y=sl.path_b[:1], mode="markers+text", text=["start"],
+                                 textposition="top center", textfont={"color": "#ffffff"}, showlegend=False,
+                                 marker={"size": 12, "color": START_COLOUR, "symbol": "diamond"}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["trained"], textposition="bottom center",
+                             textfont={"color": "#ffffff"}, showlegend=False, hoverinfo="skip",
+                             marker={"size": 13, "color": END_COLOUR, "symbol": "diamond"}))
+    fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": 1.08},
+                      xaxis={"title": {"text": axis_titles[0]}}, yaxis={"title": {"text": axis_titles[1]}})
+    return fig

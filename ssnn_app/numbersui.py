@@ -1,0 +1,86 @@
+"""Every number explained: one hidden neuron's arithmetic for one image, with the numbers plugged in,
+then how every neuron's vote adds up to z2 and P. Shared by the Mistakes and Try it why-panels."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ssnn_core.inspect import Explanation, neuron_sum
+
+TERMS = 4                 # terms written out in a sum; the rest are added up and counted
+
+
+def _n(v: float, digits: int = 4) -> str:
+    return f"{v:+.{digits}g}".replace("e", r"\mathrm{e}")
+
+
+def _sum(parts: list[tuple[str, float]]) -> str:
+    """'a + b - c' from (latex, value) pairs: a term's sign becomes the operator before it."""
+    out = []
+    for k, (text, value) in enumerate(parts):
+        op = ("-" if value < 0 else "") if k == 0 else (" - " if value < 0 else " + ")
+        out.append(op + text)
+    return "".join(out) or "0"
+
+
+def _abs(v: float, digits: int = 4) -> str:
+    return f"{abs(v):.{digits}g}".replace("e", r"\mathrm{e}")
+
+
+def neuron_latex(s) -> str:
+    """z1 = sum of W1[j, i] x_i + b1, the largest terms written out, over three aligned lines."""
+    top = s.largest(TERMS)
+    rest = np.setdiff1d(np.flatnonzero(s.terms), top)
+    terms = [(rf"({_n(s.weights[i], 3)})({_n(s.inputs[i], 3)})", 0.0) for i in top]
+    line2 = _sum(terms)
+    tail = []
+    if rest.size:
+        total = float(s.terms[rest].sum())
+        tail.append((rf"\underbrace{{{_abs(total)}}}_{{\text{{{rest.size} other terms}}}}", total))
+    tail.append((rf"\underbrace{{{_abs(s.b1)}}}_{{b_1[{s.neuron}]}}", s.b1))
+    line3 = _sum(tail)
+    return (rf"\begin{{aligned}} z_{{1,{s.neuron}}} &= \textstyle\sum_i W_1[{s.neuron},i]\,x_i + b_1[{s.neuron}] \\"
+            rf" &= {line2} \\ &\quad {'+' if tail[0][1] >= 0 else ''}{line3} = {_n(s.z1)} \end{{aligned}}")
+
+
+def votes_latex(e: Explanation, shown: int = TERMS) -> str:
+    c = e.contributions
+    order = np.argsort(-np.abs(c), kind="stable")
+    order = order[c[order] != 0]
+    parts = [(rf"\underbrace{{{_abs(float(c[j]))}}}_{{\#{j}}}", float(c[j])) for j in order[:shown]]
+    rest = order[shown:]
+    if rest.size:
+        total = float(c[rest].sum())
+        parts.append((rf"\underbrace{{{_abs(total)}}}_{{\text{{{rest.size} other{'s' if rest.size > 1 else ''}}}}}", total))
+    parts.append((rf"\underbrace{{{_abs(e.b2)}}}_{{b_2}}", e.b2))
+    silent = c.size - order.size
+    note = rf"\\ &\quad\text{{({silent} silent neuron{'s' if silent > 1 else ''} add 0)}}" if silent else ""
+    return (rf"\begin{{aligned}} z_2 &= \textstyle\sum_j W_2[j]\,a_{{1,j}} + b_2 \\ &= {_sum(parts)} = {_n(e.z2)}"
+            rf"{note} \end{{aligned}}")
+
+
+def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, int], key: str) -> None:
+    """x: (784,) the standardised image; e: its explanation (explain(params, x))."""
+    st.markdown("**Every number, worked out.** Pick a hidden neuron to see its sum with this image's numbers:")
+    order = np.argsort(-np.abs(e.contributions), kind="stable")
+    j = st.selectbox("Hidden neuron", [int(k) for k in order], key=key,
+                     format_func=lambda k: f"#{k} · a1 {e.activations[k]:.3g} · vote {e.contributions[k]:+.3g}")
+    s = neuron_sum(params, x, j)
+    st.latex(neuron_latex(s))
+    st.latex(rf"a_{{1,{j}}} = \mathrm{{relu}}(z_{{1,{j}}}) = \max(0,\ {_n(s.z1)}) = {_n(s.a1)}")
+    st.latex(rf"\text{{vote}}_{{{j}}} = W_2[{j}]\cdot a_{{1,{j}}} = ({_n(s.w2)})({_n(s.a1)}) = {_n(s.vote)}")
+    if s.a1 == 0:
+        st.caption(f"Neuron {j} is silent for this image (z1 ≤ 0), so its vote is 0 whatever its output weight.")
+    st.markdown("Every neuron's vote, added up with the output bias, gives the logit and the probability:")
+    st.latex(votes_latex(e))
+    st.latex(rf"P(\text{{{digits[1]}}}) = \sigma(z_2) = \frac{{1}}{{1 + e^{{-z_2}}}} = "
+             rf"\frac{{1}}{{1 + e^{{{_n(-e.z2)}}}}} = {e.proba:.6g}")
+    st.caption(f"Above 0.5 the network says {digits[1]}, otherwise {digits[0]}. x_i is pixel i standardised "
+               "(minus the training mean, divided by the training spread); terms with x_i = 0 add nothing.")
+    with st.expander(f"All {np.count_nonzero(s.terms)} non-zero terms of neuron {j}'s sum"):
+        idx = np.flatnonzero(s.terms)
+        idx = idx[np.argsort(-np.abs(s.terms[idx]), kind="stable")]
+        st.dataframe({"pixel (row, col)": [f"({i // 28}, {i % 28})" for i in idx],
+                      "W1[j, i]": s.weights[idx], "x_i": s.inputs[idx], "W1[j, i]·x_i": s.terms[idx]},
+                     hide_index=True, key=f"{key}_terms")

@@ -1,0 +1,125 @@
+"""The "inside the network" pages through AppTest on the synthetic MNIST: Landscape, Hidden space, Flip it,
+Knock out, and every number explained in the why-panels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.apptools import (
+    FLIP,
+    HIDDEN,
+    INSIDE,
+    KNOCKOUT,
+    LANDSCAPE,
+    MISTAKES,
+    app,
+    array,
+    figures,
+    goto,
+    texts,
+    trained,
+)
+
+pytestmark = pytest.mark.usefixtures("app_synthetic")
+
+
+@pytest.mark.parametrize("page", INSIDE)
+def test_inside_pages_ask_for_a_model_first(page):
+    at = app(page)
+    assert "no trained network" in texts(at) and not at.get("plotly_chart")
+
+
+def test_landscape_line_and_slice():
+    at = trained(LANDSCAPE, iterations=40)
+    run = at.session_state["run"]
+    line, sl = figures(at)[:2]
+    x, y = array(line["data"][0]["x"]), array(line["data"][0]["y"])
+    assert x[0] == -0.5 and x[-1] == 1.5
+    assert y[np.argmin(np.abs(x))] == pytest.approx(run.state.history.train_cost[0], rel=1e-5)   # a = 0: the start
+    assert line["data"][1]["name"] == "where the run itself was" and len(array(line["data"][1]["x"])) >= 2
+    assert sl["data"][0]["type"] == "contour" and len(array(sl["data"][0]["x"])) == 25
+    assert "falls all the way" in texts(at) or "does not fall all the way" in texts(at)
+    assert "What a slice can and cannot show" in texts(at)
+    at.radio(key="w_land_dirs").set_value("path").run()
+    assert not at.exception
+    sl = figures(at)[1]
+    assert "path direction 1" in str(sl["layout"]["xaxis"]["title"])
+    at.radio(key="w_land_steps").set_value(15).run()
+    assert len(array(figures(at)[1]["data"][0]["x"])) == 15
+    at.radio(key="w_land_dirs").set_value("random").run()
+    at.number_input(key="w_land_seed").set_value(5).run()
+    assert "seed 5" in str(figures(at)[1]["layout"]["xaxis"]["title"]) and not at.exception
+
+
+def test_hidden_space_boundary_and_replay():
+    at = trained(HIDDEN, iterations=40)
+    run = at.session_state["run"]
+    fig = figures(at)[0]
+    zero, one, boundary = fig["data"][:3]
+    b2 = float(run.state.params["b2"][0, 0])
+    assert array(boundary["x"]).tolist() == pytest.approx([-b2, -b2], rel=1e-6)
+    # every digit right of the line is called digit B
+    for trace, c in ((zero, 0), (one, 1)):
+        x, symbol = array(trace["x"]), array(trace["marker"]["symbol"])
+        says_b = x > -b2
+        assert np.all((symbol == 0) == (says_b == bool(c)))
+    assert len(fig["frames"]) >= 2 and fig["frames"][-1]["name"] == "40"
+    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == "40"
+    assert "decision boundary" in texts(at) or "the boundary at" in texts(at)
+    at.toggle(key="w_hidden_fit").set_value(True).run()
+    assert not at.exception and "range" in figures(at)[0]["frames"][0]["layout"]["xaxis"]
+
+
+def test_flip_it_flips_the_answer():
+    at = trained(FLIP, iterations=30)
+    at.session_state["run"]
+    at.number_input(key="w_flip_index").set_value(3).run()
+    flips = [f for f in figures(at) if len(f["data"]) >= 3 and f["data"][1].get("zmid") == 0]
+    assert len(flips) == 2
+    said = [a["text"] for f in flips for a in f["layout"]["annotations"]]
+    assert all("says" in s or "pixel" in s for s in said)
+    assert said[0].split("says ")[1][0] != said[2].split("says ")[1][0]        # original vs result
+    assert "adversarial examples" in texts(at) and "pixels changed" in texts(at) or "pixel changed" in texts(at)
+    at.button(key="b_flip_sure").click().run()
+    assert not at.exception
+
+
+def test_knock_out_every_neuron_and_restore():
+    at = trained(KNOCKOUT, iterations=30)
+    n1 = at.session_state["run"].state.params["W2"].shape[1]
+    def errors():
+        return next(m for m in at.metric if m.label == "mistakes").value
+    before = errors()
+    at.multiselect(key="w_ko_off").set_value(list(range(n1))).run()
+    assert not at.exception
+    after = errors()
+    assert after != before or "0 of" not in before
+    assert "test digits became wrong" in texts(at)
+    at.button(key="b_ko_restore").click().run()
+    assert errors() == before and not at.multiselect(key="w_ko_off").value
+    bars = next(f for f in figures(at) if f["data"][0]["type"] == "bar")
+    assert len(bars["data"][0]["x"]) == n1
+    at.slider(key="w_ko_scale").set_value(-1.0).run()
+    assert not at.exception
+    at.button(key="b_ko_weights").click().run()
+    assert not at.exception and at.session_state["w_neuron"] in range(n1)
+
+
+def test_every_number_explained_on_mistakes():
+    at = trained(MISTAKES, iterations=1, learning_rate=0.001, seed=3)
+    box = at.selectbox(key="w_mistake_neuron")
+    assert len(box.options) == 10
+    latex = [str(e.value) for e in at.get("latex")]
+    assert any(r"\sum_i W_1" in s for s in latex) and any(r"\sigma(z_2)" in s for s in latex)
+    box.select_index(3).run()
+    assert not at.exception
+
+
+def test_hidden_space_click_opens_the_digit_on_mistakes():
+    at = trained(HIDDEN, iterations=30)
+    at.session_state["inspect_image"] = 5
+    at.session_state["w_mistake"] = 5
+    goto(at, MISTAKES)
+    assert at.selectbox(key="w_mistake").value == 5
+    assert "Test image **#5**" in texts(at)
