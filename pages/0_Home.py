@@ -59,6 +59,14 @@ guide = [
     ("pages/4_Mistakes.py", "Mistakes", "🔍", "the test digits it gets wrong, and why"),
     ("pages/5_How_it_works.py", "How it works", "🧮", "the maths with your numbers, one iteration step by step, gradient check"),
     ("pages/6_Try_it.py", "Try it", "✍️", "draw or upload a digit and see what the network makes of it"),
+    ("pages/7_Landscape.py", "Landscape", ":material/landscape:",
+     "the cost along the straight line from start to finish, and a slice through the landscape around it"),
+    ("pages/8_Hidden_space.py", "Hidden space", ":material/scatter_plot:",
+     "where each test digit sits for the network, replayed as the two classes pull apart"),
+    ("pages/9_Flip_it.py", "Flip it", ":material/swap_horiz:",
+     "the smallest change to a digit that makes the network answer the other way"),
+    ("pages/10_Knock_out.py", "Knock out", ":material/block:",
+     "switch hidden neurons off and see which ones matter"),
 ]
 for path, label, icon, what in guide:
     c1, c2 = st.columns([1, 4])

@@ -4,24 +4,18 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_weights, memo, pagekit, readmodel, widgets
+from ssnn_app import fig_weights, inside, pagekit, readmodel, widgets
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Weights", "🔬")
 st.title("What the hidden neurons look for")
 
 
-def dead_mask(view: readmodel.View) -> np.ndarray:
-    """Neurons that never fire on the training set, computed once per model (kept with the view)."""
-    p = view.params
-    return memo.in_session("dead", view.key, lambda: fig_weights.dead_neurons(
-        p["W1"], p["b1"], view.scaler, view.pair.x_train, p["W1"].dtype))
-
-
 def controls_ui() -> tuple[str, bool]:
     c1, c2 = st.columns([2, 1])
-    sort = c1.radio("Order the tiles by", list(fig_weights.SORTS), format_func=fig_weights.SORTS.get,
-                    horizontal=True, key="w_tiles_sort")
+    sorts = {**fig_weights.SORTS, "importance": "importance (the Knock out page)"}
+    sort = c1.radio("Order the tiles by", list(sorts), format_func=sorts.get, horizontal=True, key="w_tiles_sort",
+                    help="Importance: how much the test error and cost rise when the neuron is switched off alone.")
     per_neuron = c2.toggle("One colour scale per neuron", key="w_tiles_per_neuron",
                            help="Off: one scale for all tiles, so strong and weak neurons compare. "
                                 "On: each tile divided by its own largest |weight|, to see every neuron's pattern.")
@@ -40,9 +34,14 @@ def apply_tile_click(order: np.ndarray) -> None:
             st.session_state["w_neuron"] = clicked
 
 
+def order_of(view: readmodel.View, sort: str, W2: np.ndarray) -> np.ndarray:
+    """Tile order: by W2 (fig_weights.SORTS), or by importance, the most important neuron first."""
+    return inside.importance(view).order() if sort == "importance" else fig_weights.neuron_order(W2, sort)
+
+
 def tiles_ui(view: readmodel.View, dead: np.ndarray, sort: str, per_neuron: bool) -> None:
     p = view.params
-    order = fig_weights.neuron_order(p["W2"], sort)
+    order = order_of(view, sort, p["W2"])
     apply_tile_click(order)
     fig = fig_weights.tiles_figure(p["W1"], p["W2"], order, per_neuron, dead, view.hyper.digits,
                                    selected=st.session_state.get("w_neuron", 0))
@@ -90,7 +89,7 @@ def replay_ui(view: readmodel.View, sort: str, per_neuron: bool) -> None:
     its = [s.iteration for s in snaps]
     it = st.select_slider("Iteration", options=its, value=its[-1], key="w_replay")
     snap = snaps[its.index(it)]
-    order = fig_weights.neuron_order(snap.W2, sort)
+    order = fig_weights.neuron_order(snap.W2, "index" if sort == "importance" else sort)
     st.plotly_chart(fig_weights.tiles_figure(snap.W1, snap.W2, order, per_neuron, digits=view.hyper.digits),
                     key="tiles_replay")
 
@@ -106,7 +105,7 @@ st.markdown(
     f"above a tile is the neuron's output weight W2: positive (red) means it votes for **{digits[1]}**, "
     f"negative (blue) for **{digits[0]}**. Click a label, or pick a neuron below, to look closer."
 )
-dead = dead_mask(view)
+dead = inside.dead(view)   # never fire on the training set; made once per model for every session
 if dead.any():
     st.caption(f"{int(dead.sum())} of {dead.size} neurons never fire on the training set (greyed out and crossed).")
 sort, per_neuron = controls_ui()

@@ -24,7 +24,7 @@ from .network import PARAM_NAMES, cost_from_logits
 from .scaling import Standardiser
 
 LINE_ALPHAS = np.round(np.linspace(-0.5, 1.5, 41), 12)   # a = 0 and a = 1 are on the grid exactly
-SLICE_WORK = 2_000_000    # n1 * m at most per slice point: above it the slice uses a sample of images
+SLICE_WORK = 4_000_000    # n1 * m at most per slice point: above it the slice uses a sample of images
 SAMPLE_SEED = 0           # the sample is the same for every model of a digit pair
 CHUNK = 2048              # images standardised at a time (the whole standardised set is never held)
 

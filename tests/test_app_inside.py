@@ -13,6 +13,7 @@ from tests.apptools import (
     KNOCKOUT,
     LANDSCAPE,
     MISTAKES,
+    WEIGHTS,
     app,
     array,
     figures,
@@ -123,3 +124,13 @@ def test_hidden_space_click_opens_the_digit_on_mistakes():
     goto(at, MISTAKES)
     assert at.selectbox(key="w_mistake").value == 5
     assert "Test image **#5**" in texts(at)
+
+
+def test_weights_orders_tiles_by_importance():
+    from ssnn_app import inside, readmodel
+    at = trained(WEIGHTS, iterations=30)
+    at.radio(key="w_tiles_sort").set_value("importance").run()
+    assert not at.exception
+    shown = array(figures(at)[0]["data"][1]["customdata"]).tolist()
+    view = readmodel.view_of(at.session_state["run"])
+    assert shown == inside.importance(view).order().tolist()

@@ -234,3 +234,21 @@ def test_real_line_falls_all_the_way(mnist_path):
     assert np.all(np.diff(ln.costs[inside]) < 0)
     assert ln.cost_at(0) == pytest.approx(t.history.train_cost[0], rel=1e-5)
     assert ln.cost_at(1) == pytest.approx(0.000849, abs=2e-6)
+
+
+@pytest.mark.mnist
+@pytest.mark.slow
+def test_inside_bench_prints_every_budget(mnist_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(repo / "bench/inside.py"), "--hidden", "10", "--repeat", "1",
+                          "--data", str(mnist_path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "slice 25 x 25 on 12,665 of 12,665 training images" in out.stdout
+    assert "(budget ~3 s:" in out.stdout and "importance of all 10 neurons" in out.stdout
+    assert "flip test #2031 (a 0" in out.stdout and "falls all the way: True" in out.stdout
+    bad = subprocess.run([sys.executable, str(repo / "bench/inside.py"), "--data", "/nonexistent.npz"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
