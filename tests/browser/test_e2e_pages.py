@@ -33,7 +33,8 @@ from .conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 TRAIN_TIMEOUT_S = 240          # 60 iterations take seconds; a busy shared machine gets a wide margin
-SEVEN_PAGES = ["Home", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it"]
+ALL_PAGES = ["Home", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it",
+             "Landscape", "Hidden space", "Flip it", "Knock out"]
 STATUS_JS = """() => {
   for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))
     if (/Iteration \\d+ \\/ \\d+/.test(el.innerText)) return el.innerText;
@@ -572,7 +573,7 @@ def test_deep_link_on_a_fresh_server_shows_the_app_navigation(browser, mnist_pat
             try:
                 p = ctx.new_page()
                 goto(p, url + path)
-                p.locator('[data-testid="stSidebarNav"] li').nth(len(SEVEN_PAGES) - 1).wait_for()
+                p.locator('[data-testid="stSidebarNav"] li').nth(len(ALL_PAGES) - 1).wait_for()
                 time.sleep(0.5)
                 seen[key] = nav_labels(p)
                 if key == "deep link first":
@@ -584,7 +585,7 @@ def test_deep_link_on_a_fresh_server_shows_the_app_navigation(browser, mnist_pat
         server.remove_log()
     print(seen)
     names = [re.sub(r"^\S+\s+", "", label) for label in seen["root"]]
-    assert names == SEVEN_PAGES, seen["root"]
+    assert names == ALL_PAGES, seen["root"]
     assert seen["deep link after root"] == seen["root"], seen
     assert seen["deep link first"] == seen["root"], (
         f"a deep link on a fresh server shows the sidebar {seen['deep link first']}, the app's is {seen['root']}")
