@@ -134,3 +134,53 @@ def test_weights_orders_tiles_by_importance():
     shown = array(figures(at)[0]["data"][1]["customdata"]).tolist()
     view = readmodel.view_of(at.session_state["run"])
     assert shown == inside.importance(view).order().tolist()
+
+
+def uploaded(at, model) -> None:
+    from ssnn_core.model_io import to_bytes
+    at.file_uploader(key="model_upload").upload("model.npz", to_bytes(model), "application/octet-stream").run()
+    assert not at.exception and at.session_state["run"].origin == "uploaded"
+
+
+@pytest.mark.parametrize("kind", ["one neuron", "all dead"])
+def test_inside_pages_with_one_neuron_or_every_neuron_dead(app_synthetic, kind):
+    """Models the sliders cannot make but a file can: n1 = 1 (trained here), five neurons that never fire."""
+    from ssnn_core import Hyper, Model, Trainer, load_mnist, select_digits
+    from tests.apptools import TRAIN
+    pair = select_digits(load_mnist(app_synthetic), (0, 1))
+    if kind == "one neuron":
+        t = Trainer(pair, Hyper(hidden=1, iterations=40))
+        t.run()
+        model = Model(t.current_params(), t.scaler, t.hyper, t.iteration)
+    else:
+        t = Trainer(pair, Hyper(hidden=5, iterations=3))
+        p = t.current_params()
+        p["b1"][:] = -1e6
+        model = Model(p, t.scaler, t.hyper, 3)
+    at = app(TRAIN)
+    uploaded(at, model)
+    for page in INSIDE:
+        goto(at, page)
+        assert not at.exception and not at.error, page
+        assert figures(at) or (page == FLIP and kind == "all dead"), page
+    if kind == "all dead":
+        assert "No change within the pixel range 0-255 flips" in texts(goto(at, FLIP))
+    else:
+        assert "every digit sits on one line" in texts(goto(at, HIDDEN))
+
+
+def test_inside_pages_while_the_run_trains():
+    from tests.apptools import TRAIN, goto
+    at = app(TRAIN)
+    from ssnn_core import Hyper
+    at.session_state["hyper"] = Hyper(iterations=5000, hidden=30)
+    at.run()
+    at.button(key="b_train").click().run()
+    run = at.session_state["run"]
+    seen = []
+    for page in INSIDE:
+        goto(at, page)
+        assert not at.exception, page
+        seen.append(run.state.iteration)
+    assert run.state.iteration >= seen[0]          # looking never paused it: it went on (or finished)
+    assert run.status.active or run.state.iteration == 5000
