@@ -64,7 +64,7 @@ def slice_(view: View, directions: str, seed: int, span: float, steps: int, prog
         else:
             d1, d2 = landscape.random_directions(p, seed)
             ga = gb = landscape.grid(span, steps)
-        rows = landscape.sample_rows(len(view.pair.y_train), view.hyper.hidden)
+        rows = landscape.sample_rows(len(view.pair.y_train), view.hyper.hidden, len(ga) * len(gb))
         return landscape.plane(p, d1, d2, view.pair.x_train[rows], view.pair.y_train[rows], view.scaler, ga, gb,
                                path=path, progress=progress)
     return _kept("slice", view, (directions, seed, span, steps), make)

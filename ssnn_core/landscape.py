@@ -24,7 +24,7 @@ from .network import PARAM_NAMES, cost_from_logits
 from .scaling import Standardiser
 
 LINE_ALPHAS = np.round(np.linspace(-0.5, 1.5, 41), 12)   # a = 0 and a = 1 are on the grid exactly
-SLICE_WORK = 4_000_000    # n1 * m at most per slice point: above it the slice uses a sample of images
+SLICE_WORK = 1_250_000_000  # n1 * m * grid points at most per slice: above it the slice uses a sample of images
 SAMPLE_SEED = 0           # the sample is the same for every model of a digit pair
 CHUNK = 2048              # images standardised at a time (the whole standardised set is never held)
 
@@ -64,10 +64,12 @@ def _cost(Z1: np.ndarray, W2: np.ndarray, b2: np.ndarray, Y: np.ndarray, buf: np
     return cost_from_logits(W2 @ A1 + b2, Y)
 
 
-def sample_rows(m: int, n1: int) -> np.ndarray:
-    """Which training images a slice uses: all of them while n1 * m <= SLICE_WORK, else a sample of
-    SLICE_WORK // n1 of them (at least 500), drawn with SAMPLE_SEED and kept in MNIST's order."""
-    k = max(500, SLICE_WORK // max(1, n1))
+def sample_rows(m: int, n1: int, points: int = 625) -> np.ndarray:
+    """Which training images a slice of `points` grid points uses: all of them while n1 * m * points <=
+    SLICE_WORK (every MNIST pair up to n1 = 100 on a 25 x 25 grid), else a sample of SLICE_WORK // (n1 *
+    points) of them (at least 500), drawn with SAMPLE_SEED and kept in MNIST's order. The work per slice,
+    and so its time, stays about the same whatever n1 and the grid."""
+    k = max(500, SLICE_WORK // max(1, n1 * points))
     if k >= m:
         return np.arange(m)
     return np.sort(np.random.default_rng(SAMPLE_SEED).choice(m, size=k, replace=False))

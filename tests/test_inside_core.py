@@ -103,9 +103,12 @@ def test_path_directions_hold_the_path(trained):
 
 def test_sample_rows_rule():
     assert landscape.sample_rows(12665, 10).size == 12665
-    rows = landscape.sample_rows(100_000, 300)
-    assert rows.size == landscape.SLICE_WORK // 300 and np.all(np.diff(rows) > 0)
-    np.testing.assert_array_equal(rows, landscape.sample_rows(100_000, 300))
+    assert landscape.sample_rows(12665, 100).size == 12665                 # 25 x 25 up to n1 = 100: all
+    rows = landscape.sample_rows(12665, 300)
+    assert rows.size == landscape.SLICE_WORK // (300 * 625) and np.all(np.diff(rows) > 0)
+    assert landscape.sample_rows(12665, 300, 41 * 41).size < rows.size     # a finer grid, fewer images
+    np.testing.assert_array_equal(rows, landscape.sample_rows(12665, 300))
+    assert landscape.sample_rows(100_000, 300, 10**6).size == 500
 
 
 # ---------------------------------------------------------------- hidden space
