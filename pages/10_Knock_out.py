@@ -9,46 +9,60 @@ from ssnn_app.pagesetup import setup_page
 
 setup_page("Knock out", ":material/block:")
 st.title("Which neurons matter: knock them out")
-KEYS = ("w_ko_off", "w_ko_neuron", "w_ko_scale")
 SHOWN = 20                  # changed digits drawn at most per list
+UNEDITED = {"w_ko_off": [], "w_ko_neuron": 0, "w_ko_scale": 1.0}
 
 
 def restore() -> None:
-    for k in KEYS:
-        st.session_state.pop(k, None)
+    """Every control back to 'as trained' (assigned, not removed: the browser keeps a removed value)."""
+    st.session_state.update(UNEDITED)
 
 
 def set_off(neurons) -> None:
     st.session_state["w_ko_off"] = sorted(int(j) for j in neurons)
 
 
+def label(j: int) -> str:
+    return f"#{j}"          # fixed labels: a run that trains changes W2, not the options
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def controls_ui(view, imp, dead) -> tuple[tuple, tuple]:
-    p, n1 = view.params, view.hyper.hidden
+    n1 = view.hyper.hidden
     ss = st.session_state
-    if any(not 0 <= j < n1 for j in ss.get("w_ko_off", [])) or ss.get("w_ko_neuron", 0) >= n1:
+    off_now, j_now = ss.get("w_ko_off", []), ss.get("w_ko_neuron", 0)
+    if not (isinstance(off_now, list) and all(isinstance(j, int) and 0 <= j < n1 for j in off_now)
+            and isinstance(j_now, int) and 0 <= j_now < n1):
         restore()                                           # another network: the old choice means nothing
-    c1, c2, c3, c4 = st.columns(4)
+    for key, value in UNEDITED.items():
+        ss.setdefault(key, value)
     top = imp.order()
-    c1.button("Off: the 3 most important", on_click=set_off, args=(top[:3],), key="b_ko_top")
-    c2.button("Off: all but the most important", on_click=set_off, args=(top[1:],), key="b_ko_rest")
-    c3.button(f"Off: the {int(dead.sum())} dead ones", on_click=set_off, args=(np.flatnonzero(dead),),
-              key="b_ko_dead", disabled=not dead.any())
+    c1, c2, c3, c4 = st.columns(4)
+    k = min(3, n1)
+    c1.button(f"Off: the {k} most important" if k > 1 else "Off: the most important",
+              on_click=set_off, args=(top[:k],), key="b_ko_top")
+    c2.button("Off: all but the most important", on_click=set_off, args=(top[1:],), key="b_ko_rest",
+              disabled=n1 == 1)
+    c3.button(f"Off: the {plural(int(dead.sum()), 'dead one')}" if dead.any() else "No dead neurons",
+              on_click=set_off, args=(np.flatnonzero(dead),), key="b_ko_dead", disabled=not dead.any())
     c4.button("Restore the model", on_click=restore, type="primary", key="b_ko_restore", icon=":material/undo:")
-    def label(j):
-        return f"#{j} · W2 {p['W2'][0, j]:+.3f}" + (" · dead" if dead[j] else "")
     off = st.multiselect("Neurons switched off", range(n1), key="w_ko_off", format_func=label,
                          placeholder="none: every neuron is on")
     c1, c2 = st.columns([1, 2])
     j = c1.selectbox("Scale the vote of neuron", range(n1), key="w_ko_neuron", format_func=label)
-    s = c2.slider(f"multiply W2[{j}] by", -3.0, 3.0, 1.0, 0.1, key="w_ko_scale",
-                  help="1 leaves it as trained, 0 knocks it out, −1 makes it vote for the other digit.")
+    s = c2.slider(f"multiply W2[{j}] (now {view.params['W2'][0, j]:+.3f}) by", -3.0, 3.0, step=0.1,
+                  key="w_ko_scale", help="1 leaves it as trained, 0 knocks it out, −1 makes it vote for the other digit.")
     return tuple(sorted(int(k) for k in off)), (((int(j), float(s)),) if s != 1.0 else ())
 
 
 def result_ui(view, w, edited: bool) -> None:
     digits = view.hyper.digits
     b, a = w.before, w.after
-    delta = (lambda text: text) if edited else (lambda text: None)   # no arrows while nothing is changed
+    changed = edited and (a.errors != b.errors or w.cost_after != w.cost_before)
+    delta = (lambda text: text) if changed else (lambda text: None)   # no arrows while nothing changed
     c1, c2, c3 = st.columns(3)
     c1.metric("test error", f"{100 * a.error_rate:.3f} %",
               delta(f"{100 * (a.error_rate - b.error_rate):+.3f} points"), delta_color="inverse")
@@ -76,21 +90,27 @@ def importance_ui(view, imp, off) -> None:
     st.plotly_chart(fig, key="ko_importance", on_select="rerun", selection_mode="points")
     data = widgets.clicked_point("ko_importance")
     order = imp.order()
-    j = int(data[0]) if data else int(order[0])
+    if data:                             # kept: the chart's selection resets whenever the chart changes
+        st.session_state["_ko_look"] = (view.key[0], int(data[0]))
+    looked = st.session_state.get("_ko_look")
+    j = looked[1] if looked and looked[0] == view.key[0] and looked[1] < view.hyper.hidden else int(order[0])
     worst = order[0]
     st.markdown(f"Without neuron **#{worst}** the test error would be **{100 * imp.error_rate[worst]:.3f} %** and the "
                 f"test cost **{imp.cost[worst]:.4g}** (with every neuron on: {100 * imp.base_error_rate:.3f} %, "
                 f"{imp.base_cost:.4g}). Neurons are ranked by the error they leave, then by the cost. "
-                + ("No single neuron matters on its own: the others make up for any one of them."
+                + ("Every neuron is dead (none fires on any training image), so the answer is the bias b2 alone, "
+                   "with or without them." if inside.dead(view).all() else
+                   "No single neuron matters on its own: the others make up for any one of them."
                    if imp.error_rate[worst] <= imp.base_error_rate and imp.cost[worst] <= imp.base_cost else
                    "Its tile is the one to look at first. Click a bar to look at another neuron."))
     if view.hyper.hidden > fig_knockout.IMPORTANCE_BARS:
         st.caption(f"The {fig_knockout.IMPORTANCE_BARS} most important of {view.hyper.hidden} neurons are drawn.")
     top = order[:8]
     left, right = st.columns([3, 2])
-    left.markdown(f"**The {top.size} most important neurons' tiles**, most important first")
+    dead = inside.dead(view)
+    left.markdown(f"**The tiles of the {plural(top.size, 'most important neuron')}**, most important first")
     left.plotly_chart(fig_weights.tiles_figure(p["W1"][top], p["W2"][:, top], digits=digits, ids=top, cols=4,
-                                               height=420),
+                                               height=420, dead=dead[top]),
                       key="ko_tiles")
     with right:
         st.plotly_chart(fig_weights.neuron_figure(p["W1"][j], f"neuron {j}: its 784 weights", height=300),
@@ -100,7 +120,7 @@ def importance_ui(view, imp, off) -> None:
             st.switch_page("pages/3_Weights.py")
 
 
-view = pagekit.require_view("b_ko_train")
+view = pagekit.require_view("b_ko_train", pin=True)
 if view.pair is None or view.evaluation is None:
     st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
     st.stop()

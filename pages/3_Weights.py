@@ -51,10 +51,12 @@ def tiles_ui(view: readmodel.View, dead: np.ndarray, sort: str, per_neuron: bool
 def neuron_ui(view: readmodel.View, dead: np.ndarray) -> None:
     p, digits = view.params, view.hyper.digits
     n1 = p["W2"].shape[1]
-    if st.session_state.get("w_neuron", 0) >= n1:
+    chosen = st.session_state.get("w_neuron", 0)
+    if not isinstance(chosen, int) or chosen >= n1:     # another network, or a label of an older model state
         st.session_state["w_neuron"] = 0
     j = st.selectbox("Neuron", range(n1), key="w_neuron",
                      format_func=lambda k: f"#{k} · W2 {p['W2'][0, k]:+.3f}{' · dead' if dead[k] else ''}")
+    j = j if isinstance(j, int) else 0
     w2, b1 = float(p["W2"][0, j]), float(p["b1"][j, 0])
     left, right = st.columns([2, 3])
     left.plotly_chart(fig_weights.neuron_figure(p["W1"][j], f"neuron {j}: its 784 weights"), key="neuron_big")

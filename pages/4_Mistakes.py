@@ -91,7 +91,7 @@ def why_ui(view: readmodel.View, i: int) -> None:
     numbersui.numbers_ui(view.params, view.X_test[:, i], e, digits, key="w_mistake_neuron")
 
 
-view = pagekit.require_view("b_mistakes_train")
+view = pagekit.require_view("b_mistakes_train", pin=True)
 if view.pair is None or view.evaluation is None:
     st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
     st.stop()
@@ -103,8 +103,11 @@ gallery(view, nearly)
 
 st.subheader("Why?")
 options = [int(i) for i in shown] + [int(i) for i in nearly if i not in set(shown.tolist())]
-picked = st.session_state.get("inspect_image")          # a digit clicked on another page (Hidden space)
-if isinstance(picked, int) and 0 <= picked < view.evaluation.labels.size and picked not in options:
+if pagekit.page_opened() and not st.session_state.pop("_inspect_fresh", False):
+    st.session_state.pop("inspect_image", None)         # an earlier visit's pick: not this one's
+pick = st.session_state.get("inspect_image")            # (run id, test index) clicked on Hidden space
+picked = pick[1] if isinstance(pick, tuple) and pick[0] == view.key[0] else None
+if picked is not None and 0 <= picked < view.evaluation.labels.size and picked not in options:
     options.insert(0, picked)
 if st.session_state.get("w_mistake") not in options:
     st.session_state.pop("w_mistake", None)
@@ -117,4 +120,5 @@ def describe(k: int) -> str:
 
 
 i = st.selectbox("Test image", options, key="w_mistake", format_func=describe)
+i = i if isinstance(i, int) else options[0]     # a label of another model state matches no option
 why_ui(view, int(i))

@@ -46,7 +46,10 @@ def line_ui(view) -> None:
     log_y = st.toggle("Log scale for the cost", value=True, key="w_land_log")
     st.plotly_chart(fig_landscape.line_figure(ln, log_y, view.iteration), key="land_line")
     st.markdown(line_note(ln, view))
-    st.caption(f"Costs on all {ln.m:,} training images, in float64. |θ₁ − θ₀| = {ln.length:.4g}.")
+    st.caption(f"Costs on all {ln.m:,} training images, in float64. |θ₁ − θ₀| = {ln.length:.4g}."
+               + ("" if view.snapshots and view.snapshots[0].iteration == 0 else
+                  f" This model carries no record of its start, so θ₀ is the seeded initialisation (seed "
+                  f"{view.hyper.seed}) it would have started from, and the run's own states are not known."))
 
 
 def slice_controls(view) -> tuple[str, int, float, int]:
@@ -80,15 +83,17 @@ def slice_ui(view) -> None:
         try:
             inside.path_directions(view)
         except ValueError:
-            st.info("This model has no training path to follow (an uploaded model, or a run without snapshots). "
-                    "Use random directions, or train it here on the Train page.")
+            st.info("This model's training path does not span two directions: it has fewer than two saved "
+                    "states (an uploaded model or a shared result carries none), or it moved along one line only "
+                    "(a very short run, or a network whose neurons never fire). Use random directions, or "
+                    "train it longer on the Train page.")
             return
     bar = st.progress(0.0, text="Computing the slice...")
     sl = inside.slice_(view, kind, seed, span, steps, progress=lambda f: bar.progress(f, text=f"Computing the slice: {f:.0%}"))
     bar.empty()
     st.plotly_chart(fig_landscape.slice_figure(sl, axis_titles(kind, seed, view)), key="land_slice")
     lowest = np.unravel_index(np.argmin(sl.costs), sl.costs.shape)
-    off = float(np.median(sl.path_off[:-1])) if sl.path_off.size > 1 else 0.0
+    off = float(np.median(sl.path_off[:-1])) if sl.path_off.size > 1 else None
     sample = ("all" if sl.m == len(view.pair.y_train) else f"a fixed sample of {sl.m:,} of the") + " training images"
     st.markdown(f"Cost at the centre **{sl.centre_cost:.4g}**; lowest in this slice **{sl.costs[lowest]:.4g}** at "
                 f"({sl.alphas[lowest[1]]:.2g}, {sl.betas[lowest[0]]:.2g}); highest {sl.costs.max():.4g}. "
@@ -96,14 +101,16 @@ def slice_ui(view) -> None:
     st.info(f"**What a slice can and cannot show.** The network has {n_params(view.hyper.hidden):,} numbers, so this "
             f"plane is 2 directions out of {n_params(view.hyper.hidden):,}. It shows the shape of the cost along "
             "those two only: a valley here may be a ridge along a direction not drawn, and a slice never proves "
-            "there is no better minimum elsewhere. The training path is drawn where it projects; "
-            f"about {100 * off:.0f} % of a typical state's distance from the centre lies off this plane"
-            + (" (random directions in so many dimensions are almost at right angles to the path, so it shrinks "
-               "to a short squiggle near the centre: pick the path's own directions to see it)." if kind == "random"
-               else "."), icon=":material/info:")
+            "there is no better minimum elsewhere. "
+            + ("" if off is None else
+               f"The training path is drawn where it projects; about {100 * off:.0f} % of a typical state's "
+               "distance from the centre lies off this plane"
+               + (" (random directions in so many dimensions are almost at right angles to the path, so it "
+                  "shrinks to a short squiggle near the centre: pick the path's own directions to see it)."
+                  if kind == "random" else ".")), icon=":material/info:")
 
 
-view = pagekit.require_view("b_land_train")
+view = pagekit.require_view("b_land_train", pin=True)
 if view.pair is None:
     st.error(f"The model is here but the training data is not: {app_data.missing_reason()}")
     st.stop()

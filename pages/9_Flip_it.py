@@ -19,12 +19,13 @@ def pick(index: int) -> None:
 def chooser_ui(view) -> int:
     ev = view.evaluation
     m = ev.labels.size
-    if not 0 <= st.session_state.get("w_flip_index", 0) < m:
-        st.session_state.pop("w_flip_index")
+    chosen = st.session_state.get("w_flip_index")
+    if not (isinstance(chosen, int) and 0 <= chosen < m):
+        st.session_state["w_flip_index"] = min(DEFAULT, m - 1)
     right = np.flatnonzero(ev.predicted == ev.labels)
     confident = right[np.argmax(np.abs(ev.proba[right] - 0.5))] if right.size else 0
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    i = c1.number_input(f"Test image # (0-{m - 1})", 0, m - 1, min(DEFAULT, m - 1), key="w_flip_index")
+    i = c1.number_input(f"Test image # (0-{m - 1})", 0, m - 1, key="w_flip_index")
     c2.button("the surest right answer", on_click=pick, args=(confident,), key="b_flip_sure")
     c3.button("a nearly wrong one", on_click=pick, args=(ev.nearly_wrong(1)[0] if right.size else 0,),
               key="b_flip_near")
@@ -33,7 +34,7 @@ def chooser_ui(view) -> int:
     return int(i)
 
 
-view = pagekit.require_view("b_flip_train")
+view = pagekit.require_view("b_flip_train", pin=True)
 if view.pair is None or view.evaluation is None:
     st.error(f"The model is here but the test data is not: {app_data.missing_reason()}")
     st.stop()

@@ -14,25 +14,43 @@ RIGHT, WRONG = 0, 4                          # Plotly marker symbols: circle, x
 BOUNDARY = "#222222"
 
 
-def _ranges(frames, pad: float = 0.06) -> tuple[list[float], list[float]]:
+def _span(v: np.ndarray, pad: float = 0.06) -> list[float]:
+    """The axis range for values v: all of them, unless a few lie far out. Beyond the central 98 %
+    widened by half its width on each side, a value is an outlier: drawn at the edge (see `outside`)."""
+    v = v[np.isfinite(v)]
+    q1, q99 = np.percentile(v, [1, 99])
+    w = q99 - q1
+    lo, hi = max(float(v.min()), q1 - 0.5 * w), min(float(v.max()), q99 + 0.5 * w)
+    d = (hi - lo) or max(abs(hi), 1.0)
+    return [lo - pad * d, hi + pad * d]
+
+
+def ranges(frames) -> tuple[list[float], list[float]]:
+    """(x range, y range) that show every frame's digits, outliers aside, and the boundaries."""
     xs = np.concatenate([np.append(f.x, f.boundary) for f in frames])
-    ys = np.concatenate([f.y for f in frames])
-
-    def span(v):
-        lo, hi = float(v.min()), float(v.max())
-        d = (hi - lo) or max(abs(hi), 1.0)
-        return [lo - pad * d, hi + pad * d]
-    return span(xs), span(ys)
+    xr = _span(xs)
+    bounds = [f.boundary for f in frames]
+    xr = [min(xr[0], *bounds), max(xr[1], *bounds)]
+    return xr, _span(np.concatenate([f.y for f in frames]))
 
 
-def _frame_data(frame, labels, predicted, y_range) -> list[dict]:
-    """One trace per true class (symbols: circle right, x wrong), then the boundary line."""
+def outside(frame, xr, yr) -> np.ndarray:
+    """Indices of the digits of `frame` beyond the ranges (drawn at the edge)."""
+    return np.flatnonzero((frame.x < xr[0]) | (frame.x > xr[1]) | (frame.y < yr[0]) | (frame.y > yr[1]))
+
+
+def _clip(v: np.ndarray, r: list[float]) -> np.ndarray:
+    return np.clip(v, r[0], r[1]).astype(np.float32)
+
+
+def _frame_data(frame, labels, predicted, xr, yr) -> list[dict]:
+    """One trace per true class (symbols: circle right, x wrong; outliers at the edge), then the boundary."""
     data = []
     for c in (0, 1):
         mine = labels == c
-        data.append({"x": frame.x[mine].astype(np.float32), "y": frame.y[mine].astype(np.float32),
+        data.append({"x": _clip(frame.x[mine], xr), "y": _clip(frame.y[mine], yr),
                      "marker.symbol": np.where(predicted[mine] == c, RIGHT, WRONG).astype(np.int8)})
-    data.append({"x": [frame.boundary, frame.boundary], "y": y_range})
+    data.append({"x": [frame.boundary, frame.boundary], "y": yr})
     return data
 
 
@@ -44,26 +62,24 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
     Traces 0 and 1 carry customdata = test index (a click opens that digit)."""
     labels = np.asarray(labels).astype(np.uint8)
     last = frames[-1]
-    xr, yr = _ranges(frames if not fit_each else [last])
+    xr, yr = ranges(frames if not fit_each else [last])
     fig = go.Figure()
     for c in (0, 1):
         idx = np.flatnonzero(labels == c)
         fig.add_trace(go.Scatter(
-            x=last.x[idx].astype(np.float32), y=last.y[idx].astype(np.float32), mode="markers", name=f"true {digits[c]}",
+            x=_clip(last.x[idx], xr), y=_clip(last.y[idx], yr), mode="markers", name=f"true {digits[c]}",
             customdata=np.stack([idx, proba[idx]], axis=1).astype(np.float64),
             marker={"color": CLASS_COLOURS[c], "size": 6, "opacity": 0.6, "line": {"width": 0},
                     "symbol": np.where(predicted[-1][idx] == c, RIGHT, WRONG).astype(np.int8)},
             hovertemplate=f"test #%{{customdata[0]}} · true {digits[c]}<br>P({digits[1]}) now %{{customdata[1]:.4f}}"
-                          "<br>evidence W2·a1 %{x:.4g}<extra></extra>"))
+                          "<br>evidence W2·a1 %{x:.4g} (at the edge if far out)<extra></extra>"))
     fig.add_trace(go.Scatter(x=[last.boundary] * 2, y=yr, mode="lines", name="decision boundary x = −b2",
                              line={"color": BOUNDARY, "width": 2, "dash": "dash"}, hoverinfo="skip"))
     steps, fig_frames = [], []
     for it, frame, pred in zip(iterations, frames, predicted):
-        layout = {}
-        if fit_each:
-            fx, fy = _ranges([frame])
-            layout = {"xaxis": {"range": fx}, "yaxis": {"range": fy}}
-        data = _frame_data(frame, labels, pred, _ranges([frame])[1] if fit_each else yr)
+        fx, fy = ranges([frame]) if fit_each else (xr, yr)
+        layout = {"xaxis": {"range": fx}, "yaxis": {"range": fy}} if fit_each else {}
+        data = _frame_data(frame, labels, pred, fx, fy)
         fig_frames.append(go.Frame(name=str(it), data=[go.Scatter(**_unflatten(d)) for d in data],
                                    traces=[0, 1, 2], layout=layout))
         steps.append({"method": "animate", "label": str(it),
@@ -75,6 +91,8 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
                             "fromcurrent": False, "mode": "immediate"}]}   # from the start: the chart opens at the end
     pause = {"label": "❚❚ pause", "method": "animate",
              "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
+    if len(fig_frames) < 2:                   # nothing to replay: no slider, no play button
+        fig.frames, steps = [], []
     fig.update_layout(
         height=560, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest", clickmode="event+select",
         legend={"orientation": "h", "y": 1.08},
@@ -82,9 +100,9 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
                "range": xr, "zeroline": False},
         yaxis={"title": {"text": "the spread W2 ignores (1st principal component off W2)"}, "range": yr},
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.16, "xanchor": "left", "yanchor": "top",
-                      "showactive": False, "pad": {"r": 10, "t": 0}, "buttons": [play, pause]}],
+                      "showactive": False, "pad": {"r": 10, "t": 0}, "buttons": [play, pause]}] if steps else [],
         sliders=[{"active": len(steps) - 1, "steps": steps, "x": 0.17, "len": 0.83, "y": -0.1, "yanchor": "top",
-                  "currentvalue": {"prefix": "iteration "}, "pad": {"t": 30}}])
+                  "currentvalue": {"prefix": "iteration "}, "pad": {"t": 30}}] if steps else [])
     return fig
 
 

@@ -14,9 +14,15 @@ LINE_COLOUR, START_COLOUR, END_COLOUR = "#1f77b4", "#7f7f7f", "#d62728"
 PATH_SCALE = "Viridis"
 
 
-def log_axis(title: str) -> dict:
-    """A log axis labelled at each power of ten only (minor ticks unlabelled)."""
-    return {"title": {"text": title}, "type": "log", "dtick": 1, "exponentformat": "power", "minor": {"ticks": "outside"}}
+def log_axis(title: str, values=None) -> dict:
+    """A log axis labelled at each power of ten only (minor ticks unlabelled) when the values span a decade
+    or more; Plotly's own labels when they do not (else the axis could have no label at all)."""
+    axis = {"title": {"text": title}, "type": "log", "exponentformat": "power"}
+    v = np.asarray(values if values is not None else [1e-3, 1], dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size and np.log10(v.max() / v.min()) >= 1:
+        axis.update(dtick=1, minor={"ticks": "outside"})
+    return axis
 
 
 def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None) -> go.Figure:
@@ -24,7 +30,7 @@ def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None
     fig = go.Figure(go.Scatter(x=ln.alphas, y=ln.costs, mode="lines", name="cost on the straight line",
                                line={"color": LINE_COLOUR, "width": 3},
                                hovertemplate="a = %{x:.2f}<br>cost %{y:.4g}<extra>straight line</extra>"))
-    if ln.path_iteration.size:
+    if ln.path_iteration.size > 1 and np.isfinite(ln.path_cost).sum() > 1:   # a path, not the end alone
         fig.add_trace(go.Scatter(
             x=ln.path_alpha, y=ln.path_cost, mode="markers", name="where the run itself was",
             customdata=np.stack([ln.path_iteration, 100 * ln.path_off], axis=1),
@@ -42,26 +48,34 @@ def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None
     fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest",
                       legend={"orientation": "h", "y": 1.12},
                       xaxis={"title": {"text": "a: 0 = the initial weights, 1 = the trained ones"}},
-                      yaxis=log_axis("training cost") if log_y else {"title": {"text": "training cost"}})
+                      yaxis=log_axis("training cost", np.append(ln.costs, ln.path_cost)) if log_y
+                      else {"title": {"text": "training cost"}})
     return fig
 
 
-def _decade_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    powers = range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
-    return [float(p) for p in powers], [f"{10.0 ** p:g}" for p in powers]
+def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks for a colour bar of log10 values in [lo, hi]: powers of ten, or 1-2-5 steps when fewer than
+    three powers fall inside, or three evenly spaced values when even those are too few."""
+    for steps in ((1,), (1, 2, 5)):
+        ticks = [np.log10(m) + p for p in range(int(np.floor(lo)), int(np.ceil(hi)) + 1) for m in steps]
+        ticks = [t for t in ticks if lo - 1e-9 <= t <= hi + 1e-9]
+        if len(ticks) >= 3:
+            return ticks, [f"{10.0 ** t:.3g}" for t in ticks]
+    ticks = list(np.linspace(lo, hi, 3))
+    return ticks, [f"{10.0 ** t:.3g}" for t in ticks]
 
 
 def slice_figure(sl: Slice, axis_titles: tuple[str, str]) -> go.Figure:
     """log10 of the cost over the plane as filled contours, the training path projected onto it."""
     z = np.log10(np.maximum(sl.costs, 1e-300))
-    tickvals, ticktext = _decade_ticks(float(z.min()), float(z.max()))
+    tickvals, ticktext = _log_ticks(float(z.min()), float(z.max()))
     fig = go.Figure(go.Contour(
         x=sl.alphas, y=sl.betas, z=z, text=np.vectorize(lambda c: f"{c:.4g}")(sl.costs), ncontours=24,
         colorscale="Viridis", contours={"coloring": "heatmap", "showlines": True},
         line={"width": 0.5, "color": "rgba(255,255,255,0.5)"},
         colorbar={"title": {"text": "cost"}, "tickvals": tickvals, "ticktext": ticktext, "thickness": 12},
         hovertemplate="(%{x:.3g}, %{y:.3g})<br>cost %{text}<extra></extra>", name="cost"))
-    if sl.path_iteration.size:
+    if sl.path_iteration.size > 1:                     # a path (a lone state is the centre itself)
         fig.add_trace(go.Scatter(
             x=sl.path_a, y=sl.path_b, mode="lines+markers", name="training path (projected)",
             customdata=np.stack([sl.path_iteration, 100 * sl.path_off], axis=1),

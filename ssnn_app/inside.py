@@ -17,11 +17,13 @@ from .memo import Shared
 from .readmodel import View
 
 REPLAY_FRAMES = 30          # hidden-space frames at most (first and last always kept)
-_cache = Shared(24)
+_slow = Shared(12)          # landscape results: seconds each, never pushed out by the cheap ones
+_fast = Shared(32)          # everything else: milliseconds to a second
+SLOW = ("line", "slice", "path_dirs")
 
 
 def _kept(kind: str, view: View, options, make):
-    return _cache.get((kind, *view.key, options), make)
+    return (_slow if kind in SLOW else _fast).get((kind, *view.key, options), make)
 
 
 def states(view: View) -> list[tuple[int, dict]]:

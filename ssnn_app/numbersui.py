@@ -11,8 +11,16 @@ from ssnn_core.inspect import Explanation, neuron_sum
 TERMS = 4                 # terms written out in a sum; the rest are added up and counted
 
 
+def _tex(text: str) -> str:
+    """'6.4e+10' -> '6.4 \\times 10^{10}': an exponent written as a power, never as '+ 10'."""
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
 def _n(v: float, digits: int = 4) -> str:
-    return f"{v:+.{digits}g}".replace("e", r"\mathrm{e}")
+    return _tex(f"{v:+.{digits}g}")
 
 
 def _sum(parts: list[tuple[str, float]]) -> str:
@@ -25,7 +33,7 @@ def _sum(parts: list[tuple[str, float]]) -> str:
 
 
 def _abs(v: float, digits: int = 4) -> str:
-    return f"{abs(v):.{digits}g}".replace("e", r"\mathrm{e}")
+    return _tex(f"{abs(v):.{digits}g}")
 
 
 def neuron_latex(s) -> str:
@@ -63,10 +71,13 @@ def votes_latex(e: Explanation, shown: int = TERMS) -> str:
 def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, int], key: str) -> None:
     """x: (784,) the standardised image; e: its explanation (explain(params, x))."""
     st.markdown("**Every number, worked out.** Pick a hidden neuron to see its sum with this image's numbers:")
-    order = np.argsort(-np.abs(e.contributions), kind="stable")
-    j = st.selectbox("Hidden neuron", [int(k) for k in order], key=key,
-                     format_func=lambda k: f"#{k} · a1 {e.activations[k]:.3g} · vote {e.contributions[k]:+.3g}")
+    order = [int(k) for k in np.argsort(-np.abs(e.contributions), kind="stable")]   # largest vote first
+    if not isinstance(st.session_state.get(key, order[0]), int) or st.session_state.get(key, 0) >= len(order):
+        st.session_state.pop(key, None)                 # a value from another network (or a stale label)
+    j = st.selectbox("Hidden neuron (largest vote first)", order, key=key, format_func=lambda k: f"#{k}")
+    j = j if isinstance(j, int) else order[0]
     s = neuron_sum(params, x, j)
+    st.caption(f"Neuron #{j}: a1 = {s.a1:.4g}, vote W2·a1 = {s.vote:+.4g}.")
     st.latex(neuron_latex(s))
     st.latex(rf"a_{{1,{j}}} = \mathrm{{relu}}(z_{{1,{j}}}) = \max(0,\ {_n(s.z1)}) = {_n(s.a1)}")
     st.latex(rf"\text{{vote}}_{{{j}}} = W_2[{j}]\cdot a_{{1,{j}}} = ({_n(s.w2)})({_n(s.a1)}) = {_n(s.vote)}")
@@ -75,7 +86,7 @@ def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, i
     st.markdown("Every neuron's vote, added up with the output bias, gives the logit and the probability:")
     st.latex(votes_latex(e))
     st.latex(rf"P(\text{{{digits[1]}}}) = \sigma(z_2) = \frac{{1}}{{1 + e^{{-z_2}}}} = "
-             rf"\frac{{1}}{{1 + e^{{{_n(-e.z2)}}}}} = {e.proba:.6g}")
+             rf"\frac{{1}}{{1 + e^{{{_n(-e.z2)}}}}} = {_tex(f'{e.proba:.6g}')}")
     st.caption(f"Above 0.5 the network says {digits[1]}, otherwise {digits[0]}. x_i is pixel i standardised "
                "(minus the training mean, divided by the training spread); terms with x_i = 0 add nothing.")
     with st.expander(f"All {np.count_nonzero(s.terms)} non-zero terms of neuron {j}'s sum"):

@@ -28,12 +28,39 @@ def train_here_button(key: str, label: str | None = None, column=None) -> None:
         train_here()
 
 
-def require_view(key: str) -> readmodel.View:
-    """The trained model to look at; without one, say so, offer to train here, and stop the page."""
+def page_opened() -> bool:
+    """True on the run that opens the page (set by setup_page), False on the reruns of clicks there."""
+    return bool(st.session_state.get("_page_opened", True))
+
+
+def _held(view: readmodel.View, active: bool, pin: bool) -> readmodel.View:
+    """While a run trains, a pinned page keeps the model it opened with (its own clicks then redraw the
+    same model, fast and with the same choices); a button moves it on."""
+    ss = st.session_state
+    held = ss.get("_pinned_view")
+    if not (pin and active):
+        ss.pop("_pinned_view", None)
+        return view
+    if page_opened() or held is None or held.key[0] != view.key[0] or ss.pop("_pin_refresh", False):
+        ss["_pinned_view"] = held = view
+    return held
+
+
+def require_view(key: str, pin: bool = False) -> readmodel.View:
+    """The trained model to look at; without one, say so, offer to train here, and stop the page.
+    pin: while the run trains, keep showing the model as it was when the page opened (see _held)."""
     view = readmodel.current()
     if view is not None and view.iteration > 0:
         run = commands.current_run()
-        if run is not None and run.status.active:
+        active = run is not None and run.status.active
+        view = _held(view, active, pin)
+        if active and pin:
+            c1, c2 = st.columns([4, 1])
+            c1.info(f"The network is still training: this is it after iteration {view.iteration} of "
+                    f"{run.state.target} (it keeps training meanwhile).", icon="⏳")
+            c2.button("Show it now", key=f"{key}_refresh", icon=":material/refresh:",
+                      on_click=lambda: st.session_state.update(_pin_refresh=True))
+        elif active:
             st.info(f"The network is still training: this is it after iteration {view.iteration} of "
                     f"{run.state.target}. It keeps training meanwhile; open this page again (or press R) "
                     "to see it further on.", icon="⏳")

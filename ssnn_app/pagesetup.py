@@ -20,7 +20,8 @@ def setup_page(title: str, icon: str) -> None:
     commands.engine().warm()  # the training process, started before the first Train
     diagnostics.start()
     ss = st.session_state
-    if ss.get("_page") != title:  # a page opened (not a click on it: a collection would delay its answer)
+    ss["_page_opened"] = ss.get("_page") != title   # this run opens the page (not a click on it)
+    if ss["_page_opened"]:        # a collection here, not on a click, where it would delay the answer
         ss["_page"] = title
         _collect_garbage()
     history_log.note_finished(commands.current_run())

@@ -175,7 +175,7 @@ def path_directions(params: dict, states: list[dict]) -> tuple[dict, dict, np.nd
         u = vectors[:, i] @ M                                                  # (P,) along the path's spread
         n = np.linalg.norm(u)
         dirs.append(u / n if n else u)
-    if len(dirs) < 2 or not np.any(dirs[1]):
+    if len(dirs) < 2 or values[top[1]] <= 1e-10 * values[top[0]]:     # the rest is rounding
         raise ValueError("the path is a straight line: it spans only one direction")
     total = float(np.trace(G))
     explained = np.array([values[i] / total for i in top])

@@ -20,6 +20,7 @@ from tests.apptools import (
     goto,
     texts,
     trained,
+    wait_for,
 )
 
 pytestmark = pytest.mark.usefixtures("app_synthetic")
@@ -113,17 +114,20 @@ def test_every_number_explained_on_mistakes():
     assert len(box.options) == 10
     latex = [str(e.value) for e in at.get("latex")]
     assert any(r"\sum_i W_1" in s for s in latex) and any(r"\sigma(z_2)" in s for s in latex)
-    box.select_index(3).run()
+    box.set_value(int(box.options[3].lstrip("#"))).run()
     assert not at.exception
 
 
 def test_hidden_space_click_opens_the_digit_on_mistakes():
     at = trained(HIDDEN, iterations=30)
-    at.session_state["inspect_image"] = 5
+    at.session_state["inspect_image"] = (at.session_state["run"].id, 5)     # what a click on #5 leaves
+    at.session_state["_inspect_fresh"] = True
     at.session_state["w_mistake"] = 5
     goto(at, MISTAKES)
     assert at.selectbox(key="w_mistake").value == 5
-    assert "Test image **#5**" in texts(at)
+    assert "Test image **#5**" in texts(at) and any(o.endswith("· picked") for o in at.selectbox(key="w_mistake").options)
+    goto(goto(at, HIDDEN), MISTAKES)                                         # a later visit: no stale pick
+    assert not any(o.endswith("· picked") for o in at.selectbox(key="w_mistake").options)
 
 
 def test_weights_orders_tiles_by_importance():
@@ -177,6 +181,7 @@ def test_inside_pages_while_the_run_trains():
     at.run()
     at.button(key="b_train").click().run()
     run = at.session_state["run"]
+    wait_for(lambda: run.state.iteration > 0, what="the first iteration")
     seen = []
     for page in INSIDE:
         goto(at, page)
@@ -184,3 +189,16 @@ def test_inside_pages_while_the_run_trains():
         seen.append(run.state.iteration)
     assert run.state.iteration >= seen[0]          # looking never paused it: it went on (or finished)
     assert run.status.active or run.state.iteration == 5000
+    # clicks on a page while the run trains: the page keeps the model it opened with, until asked
+    at.button(key="b_ko_top").click().run()
+    shown = [m.value for m in at.metric]
+    at.multiselect(key="w_ko_off").set_value([0, 1]).run()
+    at.slider(key="w_ko_scale").set_value(2.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if run.status.active:
+        assert any(b.key == "b_ko_train_refresh" for b in at.button)
+        at.button(key="b_ko_train_refresh").click().run()
+        assert not at.exception
+    at.button(key="b_ko_restore").click().run()
+    assert at.multiselect(key="w_ko_off").value == [] and at.slider(key="w_ko_scale").value == 1.0
+    assert shown
