@@ -45,9 +45,7 @@ fit_each = st.toggle("Zoom each frame to fit", key="w_hidden_fit",
                      help="Off: one scale for every frame, so you see the evidence grow. On: each frame fills the "
                           "chart, so you see the shape early on, when all the digits are still close to 0.")
 iterations, frames, predicted = inside.hidden_frames(view)
-fig = fig_hidden.hidden_figure(iterations, frames, view.evaluation.labels, predicted, view.evaluation.proba,
-                               digits, fit_each)
-st.plotly_chart(fig, key="hidden_space", on_select="rerun", selection_mode="points")
+st.plotly_chart(inside.hidden_figure(view, fit_each), key="hidden_space", on_select="rerun", selection_mode="points")
 
 last = frames[-1]
 ev = view.evaluation
