@@ -21,15 +21,20 @@ QUERY, ITERATIONS = "iters=60&n1=12", 60
 CHART = f'{MAIN} [data-testid="stPlotlyChart"] .js-plotly-plot'
 
 
+def open_trained(page, app_url, name: str, heading: str, charts: int = 1) -> None:
+    """Train the small model (at once when the server has it), then open page `name` through the sidebar."""
+    train_small(page, app_url, QUERY, ITERATIONS)
+    nav_to(page, name, heading)
+    plotly_ready(page, charts)
+
+
 def chart(page, k: int, script: str):
     """Evaluate `script` (a function of the k-th Plotly chart in the main area, `g`) in the page."""
     return page.evaluate(f"""(k) => {{ const g = document.querySelectorAll('{CHART}')[k]; return ({script})(g); }}""", k)
 
 
 def test_landscape_line_and_slice(page, app_url):
-    train_small(page, app_url, QUERY, ITERATIONS)
-    nav_to(page, "Landscape", "The cost landscape: what training moved through")
-    plotly_ready(page, 2)
+    open_trained(page, app_url, "Landscape", "The cost landscape: what training moved through", 2)
     line = chart(page, 0, "g => ({x: Array.from(g._fullData[0].x), n: g._fullData[1].x.length})")
     assert line["x"][0] == -0.5 and line["x"][-1] == 1.5 and line["n"] >= 2, line
     slice_ = chart(page, 1, "g => ({type: g._fullData[0].type, n: g._fullData[0].x.length, "
@@ -46,9 +51,7 @@ def test_landscape_line_and_slice(page, app_url):
 
 
 def test_hidden_space_replay_and_click(page, app_url):
-    train_small(page, app_url, QUERY, ITERATIONS)
-    nav_to(page, "Hidden space", "Where each digit sits for the network")
-    plotly_ready(page)
+    open_trained(page, app_url, "Hidden space", "Where each digit sits for the network")
     info = chart(page, 0, "g => ({frames: g._transitionData._frames.length, n: g._fullData[0].x.length + "
                           "g._fullData[1].x.length, slider: g._fullLayout.sliders[0].active})")
     assert info["frames"] >= 2 and info["n"] == 2115, info
@@ -85,9 +88,7 @@ def test_hidden_space_replay_and_click(page, app_url):
 
 
 def test_flip_it_finds_a_change(page, app_url):
-    train_small(page, app_url, QUERY, ITERATIONS)
-    nav_to(page, "Flip it", "How fragile is the answer? Flip it")
-    plotly_ready(page, 2)
+    open_trained(page, app_url, "Flip it", "How fragile is the answer? Flip it", 2)
     titles = chart(page, 0, "g => g._fullLayout.annotations.map(a => a.text)")
     said = [re.search(r"says (\d)", t).group(1) for t in (titles[0], titles[2])]
     assert said[0] != said[1], titles
@@ -103,9 +104,7 @@ def test_flip_it_finds_a_change(page, app_url):
 
 
 def test_knock_out_and_restore(page, app_url):
-    train_small(page, app_url, QUERY, ITERATIONS)
-    nav_to(page, "Knock out", "Which neurons matter: knock them out")
-    plotly_ready(page, 2)
+    open_trained(page, app_url, "Knock out", "Which neurons matter: knock them out", 2)
     def mistakes():
         return page.locator(f'{MAIN} [data-testid="stMetric"]', has_text="mistakes").locator(
             '[data-testid="stMetricValue"]').inner_text()
