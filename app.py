@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ssnn_app import board
+
 PAGES = {"": [
     st.Page("pages/0_Home.py", title="Home", icon="🧠", default=True),
     st.Page("pages/1_Data.py", title="Data", icon="📊"),
@@ -16,5 +18,7 @@ PAGES = {"": [
     st.Page("pages/9_Flip_it.py", title="Flip it", icon=":material/swap_horiz:"),
     st.Page("pages/10_Knock_out.py", title="Knock out", icon=":material/block:"),
 ]}
+if board.enabled():       # a server option (SSNN_CLASS_BOARD=off) takes the board out of the navigation
+    PAGES["Class"] = [st.Page("pages/11_Class_board.py", title="Class board", icon=":material/leaderboard:")]
 
 st.navigation(PAGES).run()

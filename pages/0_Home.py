@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from ssnn_app import board, fig_home, settings
 from ssnn_app import data as app_data
-from ssnn_app import fig_home, settings
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import Hyper
 from ssnn_core.network import n_params
@@ -68,6 +68,9 @@ guide = [
     ("pages/10_Knock_out.py", "Knock out", ":material/block:",
      "switch hidden neurons off and see which ones matter"),
 ]
+if board.enabled():
+    guide.append(("pages/11_Class_board.py", "Class board", ":material/leaderboard:",
+                  "every run that ended on this server: who found the best learning rate?"))
 for path, label, icon, what in guide:
     c1, c2 = st.columns([1, 4])
     c1.page_link(path, label=label, icon=icon)

@@ -18,6 +18,8 @@ from ssnn_core import Hyper, Model
 from . import data as app_data
 from . import protocol as p
 from . import runs
+from .board import Board
+from .board import enabled as board_enabled
 from .classroom import Classroom
 from .engine import Engine
 from .lifecycle import Status
@@ -27,6 +29,14 @@ STEP_SECONDS = 1.0       # how long Step N waits for its steps to be done (then 
 
 _lock = threading.Lock()
 _shared: dict = {}
+
+
+def board() -> Board:
+    """The class board of this server (see board.py)."""
+    with _lock:
+        if "board" not in _shared:
+            _shared["board"] = Board()
+        return _shared["board"]
 
 
 def classroom() -> Classroom:
@@ -45,14 +55,17 @@ def engine() -> Engine:
 
 
 def forget_shared_runs() -> None:
-    """Start the classroom afresh (tests: no run of one test is shared with the next)."""
+    """Start the classroom afresh (tests: no run of one test is shared with the next), the board too."""
     classroom().clear()
+    board().clear()
 
 
 def _after_publish(run: runs.Run) -> None:
     if run.status.active and not run.watchers:   # every session that watched it has gone
         engine().command(run, lambda c: p.Pause(run.id, c))
     classroom().after_publish(run)
+    if board_enabled():
+        board().after_publish(run)
 
 
 # ------------------------------------------------------------------ this session's run

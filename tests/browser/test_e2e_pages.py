@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 TRAIN_TIMEOUT_S = 240          # 60 iterations take seconds; a busy shared machine gets a wide margin
 ALL_PAGES = ["Home", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it",
-             "Landscape", "Hidden space", "Flip it", "Knock out"]
+             "Landscape", "Hidden space", "Flip it", "Knock out", "Class board"]
 STATUS_JS = """() => {
   for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))
     if (/Iteration \\d+ \\/ \\d+/.test(el.innerText)) return el.innerText;

@@ -16,7 +16,7 @@ COUNTER = re.compile(r"Iteration (\d+) / (\d+)")
 RESULT_LABEL = "Test error rate"
 TRAIN_TIMEOUT_S = 400          # 500 default iterations on a busy 2-core machine, redraws included
 PAGES = ["Data", "Train", "Weights", "Mistakes", "How it works", "Try it", "Landscape", "Hidden space", "Flip it",
-         "Knock out"]
+         "Knock out", "Class board"]
 
 
 def status_text(page) -> str:
