@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ssnn_app import board, fig_home, settings
+from ssnn_app import board, fig_home, navigation, settings, teacher
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import Hyper
@@ -46,7 +46,7 @@ def _article_settings() -> None:
 
 
 st.button("▶ Train with the article's settings", type="primary", on_click=_article_settings, key="b_article",
-          disabled=pair is None,
+          disabled=pair is None or not navigation.visible("pages/2_Train.py"),
           help="784 → 10 → 1, learning rate 0.5, 500 iterations, seed 561, float64, the article's scaling.")
 if st.session_state.pop("goto_train", False):
     st.switch_page("pages/2_Train.py")
@@ -72,6 +72,30 @@ if board.enabled():
     guide.append(("pages/11_Class_board.py", "Class board", ":material/leaderboard:",
                   "every run that ended on this server: who found the best learning rate?"))
 for path, label, icon, what in guide:
+    if not navigation.visible(path):          # a teacher's link may show only some pages
+        continue
     c1, c2 = st.columns([1, 4])
     c1.page_link(path, label=label, icon=icon)
     c2.markdown(what)
+
+
+def link_builder_ui() -> None:
+    """For teachers: tick what a lesson locks, hides and shows; copy the link."""
+    with st.expander("For teachers: make a lesson link", icon=":material/school:"):
+        st.caption("The link opens ssnn with the current settings. Locked settings cannot be changed from the page; "
+                   "hidden pages are left out of the navigation; the presenter view has larger type for a projector.")
+        c1, c2 = st.columns(2)
+        lock = c1.multiselect("Lock at the current values", list(teacher.LOCKABLE), key="w_link_lock",
+                              format_func=LOCK_LABELS.get)
+        hide = c2.multiselect("Hide", list(teacher.HIDEABLE), key="w_link_hide", format_func=teacher.HIDEABLE.get)
+        pages = st.multiselect("Show only these pages (none: all)", list(teacher.PAGES), key="w_link_pages",
+                               format_func=teacher.PAGES.get)
+        present = st.toggle("Presenter view (larger type, thicker lines)", key="w_link_present")
+        flags = teacher.Flags({teacher.LOCKABLE[k]: getattr(hyper, teacher.LOCKABLE[k]) for k in lock},
+                              frozenset(hide), tuple(k for k in teacher.PAGES if k in pages), present)
+        st.code(settings.share_link(flags), language=None)
+
+
+LOCK_LABELS = {"n1": "hidden neurons n1", "lr": "learning rate", "iters": "iterations", "seed": "seed",
+               "digits": "the digit pair", "dtype": "precision", "scaling": "scaling"}
+link_builder_ui()

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_knockout, fig_train, fig_weights, inside, pagekit, widgets
+from ssnn_app import fig_knockout, fig_train, fig_weights, inside, navigation, pagekit, widgets
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Knock out", ":material/block:")
@@ -115,7 +115,8 @@ def importance_ui(view, imp, off) -> None:
     with right:
         st.plotly_chart(fig_weights.neuron_figure(p["W1"][j], f"neuron {j}: its 784 weights", height=300),
                         key="ko_neuron")
-        if st.button(f"Open neuron #{j} on the Weights page", key="b_ko_weights", icon=":material/open_in_new:"):
+        if navigation.visible("pages/3_Weights.py") and st.button(
+                f"Open neuron #{j} on the Weights page", key="b_ko_weights", icon=":material/open_in_new:"):
             st.session_state["w_neuron"] = j
             st.switch_page("pages/3_Weights.py")
 

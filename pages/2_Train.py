@@ -2,12 +2,57 @@
 
 import streamlit as st
 
-from ssnn_app import commands, fig_train, history_log, live, modelfiles, readmodel, settings, widgets
+from ssnn_app import (
+    commands,
+    fig_train,
+    history_log,
+    live,
+    modelfiles,
+    navigation,
+    readmodel,
+    settings,
+    teacher,
+    widgets,
+)
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Train", "🏋️")
 st.title("Train the network")
+
+
+def save_and_share_ui(run, active: bool, flags) -> None:
+    st.subheader("Save and share")
+    c1, c2, c3 = st.columns(3)
+    if "upload" not in flags.hidden:
+        if active:
+            c1.caption("The model and its history can be downloaded once the run is paused or finished.")
+        elif run is not None:
+            view = readmodel.view_of(run)
+            c1.download_button("Download model (.npz)", readmodel.model_bytes(view), "ssnn-model.npz",
+                               "application/octet-stream", key="dl_model", on_click="ignore")
+            if view.history.iteration:
+                c2.download_button("Download history (CSV)", readmodel.history_file(view), "ssnn-history.csv",
+                                   "text/csv", key="dl_history", on_click="ignore")
+    if "share" not in flags.hidden:
+        with c3.popover("Share these settings"):
+            st.caption("This link opens ssnn with the same settings (copy button on the right):")
+            st.code(settings.share_link(), language=None)
+    if "upload" in flags.hidden:
+        return
+    uploaded = st.file_uploader("Inspect a saved model (.npz)", type=["npz"], key="model_upload", max_upload_size=8)
+    if uploaded is not None and st.session_state.get("_uploaded_seen") != uploaded.file_id:
+        st.session_state["_uploaded_seen"] = uploaded.file_id
+        problem = modelfiles.load_uploaded_model(uploaded)
+        if problem:
+            st.session_state["upload_problem"] = problem
+        else:
+            st.session_state.pop("upload_problem", None)
+            st.rerun()
+    if st.session_state.get("upload_problem"):
+        st.error(f"Model not loaded, the current one is kept: {st.session_state['upload_problem']}")
+
+
 hyper = widgets.settings_ui()
 commands.prepare(hyper)  # the training process standardises these digits now, not at the click
 
@@ -95,35 +140,14 @@ if view is not None and view.evaluation is not None:
     left.plotly_chart(live.confusion_figure(run, view), key="confusion")
     right.markdown("Rows are the true digit, columns what the network said. "
                    "The **Mistakes** page shows every misclassified digit and why.")
-    right.page_link("pages/4_Mistakes.py", label="See the mistakes", icon="🔍")
+    if navigation.visible("pages/4_Mistakes.py"):
+        right.page_link("pages/4_Mistakes.py", label="See the mistakes", icon="🔍")
 
 finished = history_log.finished()
 if len(finished) > 1:
     st.subheader("Compare runs")
     st.plotly_chart(fig_train.compare_figure(finished, log_y), key="compare")
 
-st.subheader("Save and share")
-c1, c2, c3 = st.columns(3)
-if active:
-    c1.caption("The model and its history can be downloaded once the run is paused or finished.")
-elif run is not None:
-    view = readmodel.view_of(run)
-    c1.download_button("Download model (.npz)", readmodel.model_bytes(view), "ssnn-model.npz",
-                       "application/octet-stream", key="dl_model", on_click="ignore")
-    if view.history.iteration:
-        c2.download_button("Download history (CSV)", readmodel.history_file(view), "ssnn-history.csv",
-                           "text/csv", key="dl_history", on_click="ignore")
-with c3.popover("Share these settings"):
-    st.caption("This link opens ssnn with the same settings (copy button on the right):")
-    st.code(settings.share_link(), language=None)
-uploaded = st.file_uploader("Inspect a saved model (.npz)", type=["npz"], key="model_upload", max_upload_size=8)
-if uploaded is not None and st.session_state.get("_uploaded_seen") != uploaded.file_id:
-    st.session_state["_uploaded_seen"] = uploaded.file_id
-    problem = modelfiles.load_uploaded_model(uploaded)
-    if problem:
-        st.session_state["upload_problem"] = problem
-    else:
-        st.session_state.pop("upload_problem", None)
-        st.rerun()
-if st.session_state.get("upload_problem"):
-    st.error(f"Model not loaded, the current one is kept: {st.session_state['upload_problem']}")
+flags = teacher.current()
+if not {"share", "upload"} <= flags.hidden:
+    save_and_share_ui(run, active, flags)

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ssnn_app import commands, fig_data, fig_howto, memo, readmodel, settings
+from ssnn_app import commands, fig_data, fig_howto, memo, navigation, readmodel, settings
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import GRADCHECK_TOLERANCE, gradient_check
@@ -240,4 +240,5 @@ st.markdown(
     f"“{b}”, negative for “{a}”, and σ turns the total into a probability. Because the two shapes barely overlap, a "
     f"handful of templates is enough, which is why even n1 = 10 gets almost every test image right."
 )
-st.page_link("pages/3_Weights.py", label="See the templates this network learned (Weights page)", icon="🔬")
+if navigation.visible("pages/3_Weights.py"):
+    st.page_link("pages/3_Weights.py", label="See the templates this network learned (Weights page)", icon="🔬")

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from ssnn_app import commands, fig_tryit, flipui, memo, numbersui, pagekit, readmodel, settings, widgets
+from ssnn_app import commands, fig_tryit, flipui, memo, navigation, numbersui, pagekit, readmodel, settings, widgets
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.images import MAX_BYTES
@@ -132,7 +132,8 @@ def model_ui(view) -> bool:
     c1, c2 = st.columns([2, 1])
     pagekit.train_here_button("b_try_train", f"▶ Train a network here (784→{h.hidden}→1, {h.iterations} iterations)",
                               column=c1)
-    c2.page_link("pages/2_Train.py", label="or watch it learn on the Train page", icon="🏋️")
+    if navigation.visible("pages/2_Train.py"):
+        c2.page_link("pages/2_Train.py", label="or watch it learn on the Train page", icon="🏋️")
     return view is not None
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_hidden, inside, pagekit, widgets
+from ssnn_app import fig_hidden, inside, navigation, pagekit, widgets
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Hidden space", ":material/scatter_plot:")
@@ -24,7 +24,9 @@ def open_clicked(view) -> None:
             ss["inspect_image"] = (view.key[0], index)            # for this run's Mistakes page
             ss["_inspect_fresh"] = True
             ss["w_mistake"] = index
-            st.switch_page("pages/4_Mistakes.py")
+            if navigation.visible("pages/4_Mistakes.py"):
+                st.switch_page("pages/4_Mistakes.py")
+            st.caption(f"Test image #{index} picked (the Mistakes page is not part of this lesson).")
 
 
 view = pagekit.require_view("b_hidden_train", pin=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import commands, readmodel, settings
+from . import commands, navigation, readmodel, settings
 from . import data as app_data
 
 
@@ -67,6 +67,7 @@ def require_view(key: str, pin: bool = False) -> readmodel.View:
         return view
     st.info("There is no trained network to look at yet.")
     c1, c2 = st.columns([1, 3])
-    c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
+    if navigation.visible("pages/2_Train.py"):
+        c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
     train_here_button(key, column=c2)
     st.stop()

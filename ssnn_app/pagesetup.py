@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from . import commands, diagnostics, history_log, settings
+from . import commands, diagnostics, history_log, settings, teacher
 
 GC_SECONDS = 30.0                # full garbage collections at most this often (see _collect_garbage)
 
@@ -15,8 +15,9 @@ GC_SECONDS = 30.0                # full garbage collections at most this often (
 def setup_page(title: str, icon: str) -> None:
     """Call first on every page."""
     st.set_page_config(page_title=f"{title} · ssnn", page_icon=icon, layout="wide")
-    for problem in settings.restore_from_url():
+    for problem in settings.restore_from_url() + teacher.problems():
         st.warning(problem)
+    teacher.presenter()
     commands.engine().warm()  # the training process, started before the first Train
     diagnostics.start()
     ss = st.session_state
@@ -26,6 +27,7 @@ def setup_page(title: str, icon: str) -> None:
         _collect_garbage()
     history_log.note_finished(commands.current_run())
     settings.sync_url()
+    teacher.sync_url()
     if title != "Train":  # the Train page has its own live status line
         _sidebar_status()
 

@@ -68,8 +68,9 @@ def current() -> Hyper:
 
 
 def use(hyper: Hyper) -> None:
-    """Make `hyper` this session's settings (and the URL's)."""
-    st.session_state["hyper"] = hyper
+    """Make `hyper` this session's settings (and the URL's); settings a teacher's link locked stay."""
+    from . import teacher
+    st.session_state["hyper"] = teacher.current().apply(hyper)
     sync_url()
 
 
@@ -79,7 +80,9 @@ def sync_url() -> None:
         st.query_params.update(wanted)
 
 
-def share_link() -> str:
+def share_link(flags=None) -> str:
+    """A link to these settings, with this session's teacher flags (or `flags`)."""
+    from . import teacher
     base = (st.context.url or "").split("?")[0]
-    query = "&".join(f"{k}={v}" for k, v in hyper_to_query(current()).items())
-    return f"{base}?{query}"
+    params = {**hyper_to_query(current()), **teacher.to_query(flags if flags is not None else teacher.current())}
+    return f"{base}?" + "&".join(f"{k}={v}" for k, v in params.items())

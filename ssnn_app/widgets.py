@@ -10,7 +10,7 @@ from PIL import Image
 
 from ssnn_core import ConfigError, Hyper
 
-from . import commands, settings
+from . import commands, settings, teacher
 
 LR_OPTIONS = sorted({float(f"{10 ** (k / 10):.3g}") for k in range(-30, 11)} | {0.5})
 
@@ -41,26 +41,35 @@ def settings_ui() -> Hyper:
                        ("w_dtype", h.dtype), ("w_scaling", h.scaling)):
         if ss.get(key) != value:  # the settings are the truth; widgets mirror them
             ss[key] = value
+    flags = teacher.current()
+    lock = flags.is_locked
     with st.sidebar:
         st.header("Settings")
+        if flags.locked:
+            st.caption(":material/lock: Settings shown greyed out are fixed by this lesson's link.")
         st.slider("Hidden neurons n1", settings.UI_HIDDEN[0], settings.UI_HIDDEN[1], key="w_hidden",
-                  on_change=_apply_widgets, help="Width of the ReLU layer. Changing it starts a new network.")
+                  on_change=_apply_widgets, disabled=lock("hidden"),
+                  help="Width of the ReLU layer. Changing it starts a new network.")
         st.select_slider("Learning rate α", options=_lr_options(h.learning_rate), key="w_lr",
-                         on_change=_apply_widgets, format_func=lambda v: f"{v:g}",
+                         on_change=_apply_widgets, format_func=lambda v: f"{v:g}", disabled=lock("learning_rate"),
                          help="Log scale. A change applies from the next iteration, even while training.")
         st.slider("Iterations", settings.UI_ITERATIONS[0], settings.UI_ITERATIONS[1], key="w_iterations",
-                  on_change=_apply_widgets, help="Full-batch gradient-descent steps to train for.")
-        st.number_input("Seed", 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets,
+                  on_change=_apply_widgets, disabled=lock("iterations"),
+                  help="Full-batch gradient-descent steps to train for.")
+        st.number_input("Seed", 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets, disabled=lock("seed"),
                         help="Seeds the initial weights; the article used 561.")
         a, b = st.columns(2)
-        a.selectbox("Digit A (label 0)", range(10), key="w_digit_a", on_change=_apply_widgets)
-        b.selectbox("Digit B (label 1)", range(10), key="w_digit_b", on_change=_apply_widgets)
-        with st.expander("Advanced"):
-            st.radio("Precision", ["float32", "float64"], key="w_dtype", on_change=_apply_widgets, horizontal=True,
-                     help="float32 is about twice as fast and makes the same mistakes.")
-            st.radio("Scaling", ["safe", "seed"], key="w_scaling", on_change=_apply_widgets, horizontal=True,
-                     help="safe: pixels blank in all training images get scale 1. "
-                          "seed: the article's std + 1e-9, which breaks on ink in such pixels.")
+        a.selectbox("Digit A (label 0)", range(10), key="w_digit_a", on_change=_apply_widgets, disabled=lock("digits"))
+        b.selectbox("Digit B (label 1)", range(10), key="w_digit_b", on_change=_apply_widgets, disabled=lock("digits"))
+        if "advanced" not in flags.hidden:
+            with st.expander("Advanced"):
+                st.radio("Precision", ["float32", "float64"], key="w_dtype", on_change=_apply_widgets,
+                         horizontal=True, disabled=lock("dtype"),
+                         help="float32 is about twice as fast and makes the same mistakes.")
+                st.radio("Scaling", ["safe", "seed"], key="w_scaling", on_change=_apply_widgets, horizontal=True,
+                         disabled=lock("scaling"),
+                         help="safe: pixels blank in all training images get scale 1. "
+                              "seed: the article's std + 1e-9, which breaks on ink in such pixels.")
         if ss.get("settings_problem"):
             st.error(ss["settings_problem"])
     return settings.current()
