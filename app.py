@@ -4,4 +4,4 @@ import streamlit as st
 
 from ssnn_app.navigation import sections
 
-st.navigation(sections()).run()
+st.navigation(sections(), expanded=True).run()   # every page listed (no "View more" after ten)

@@ -53,6 +53,7 @@ if st.session_state.pop("goto_train", False):
 
 st.subheader("Where to go")
 guide = [
+    ("pages/12_Lesson.py", "Lesson", ":material/school:", "the article's path step by step, training included"),
     ("pages/1_Data.py", "Data", "📊", "the digits themselves: pixels, class balance, what standardisation does"),
     ("pages/2_Train.py", "Train", "🏋️", "set the knobs, train, pause, step, and watch the cost fall live"),
     ("pages/3_Weights.py", "Weights", "🔬", "every hidden neuron's 784 weights as a 28×28 picture, and how they formed"),

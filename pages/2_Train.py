@@ -7,6 +7,7 @@ from ssnn_app import (
     fig_train,
     history_log,
     live,
+    livepanel,
     modelfiles,
     navigation,
     readmodel,
@@ -92,36 +93,7 @@ transport_ui(run)
 run = commands.current_run()
 log_y = st.toggle("Log-scale cost", value=True, key="w_log")
 active = run is not None and run.status.active
-interval = live.redraw_seconds() if active else None
-
-
-def stopped_panel(run) -> None:
-    """The status and the interactive cost chart (drawn empty before training, so that the browser has
-    loaded its chart library by the time the result comes)."""
-    st.markdown(live.status_line(run))
-    st.plotly_chart(live.cost_figure(run, log_y, hyper.iterations), key="cost_chart")
-    if run is None or not run.state.history.iteration:
-        st.caption("The cost curve is drawn here, live, once training starts.")
-
-
-@st.fragment(run_every=interval)
-def live_panel() -> None:
-    """Redraws what the training process has published, as one element (the status line over a light
-    SVG chart, made once per run state for every session watching), until the run stops."""
-    run = commands.current_run()
-    if run is None or not run.status.active:
-        st.rerun()  # the whole page: results, buttons, and no more ticks
-    if not 0.5 < live.redraw_seconds() / interval < 2:
-        st.rerun()  # many more (or fewer) sessions watch now: redraw at the pace that suits them
-    st.markdown(live.live_view(run, log_y), unsafe_allow_html=True)
-
-
-# Only a training run has a fragment that reruns itself: once it stops, the page has none, so a
-# redraw tick still on its way from the browser finds no fragment and is dropped by the server.
-if active:
-    live_panel()
-else:
-    stopped_panel(run)
+livepanel.show(run, log_y, hyper.iterations, "cost_chart")
 
 if (problem := live.problem(run)) is not None:
     st.error(problem)

@@ -9,6 +9,7 @@ from . import board, teacher
 # (teacher-link key, file, title, icon, navigation section)
 PAGES = [
     ("home", "pages/0_Home.py", "Home", "🧠", ""),
+    ("lesson", "pages/12_Lesson.py", "Lesson", ":material/school:", ""),
     ("data", "pages/1_Data.py", "Data", "📊", ""),
     ("train", "pages/2_Train.py", "Train", "🏋️", ""),
     ("weights", "pages/3_Weights.py", "Weights", "🔬", ""),

@@ -21,7 +21,7 @@ LOCKABLE = {"n1": "hidden", "lr": "learning_rate", "iters": "iterations", "seed"
             "dtype": "dtype", "scaling": "scaling"}
 HIDEABLE = {"advanced": "the Advanced settings (precision, scaling)", "share": "the share link",
             "upload": "model upload and download"}
-PAGES = {"home": "Home", "data": "Data", "train": "Train", "weights": "Weights", "mistakes": "Mistakes",
+PAGES = {"home": "Home", "lesson": "Lesson", "data": "Data", "train": "Train", "weights": "Weights", "mistakes": "Mistakes",
          "how": "How it works", "tryit": "Try it", "landscape": "Landscape", "hidden": "Hidden space",
          "flip": "Flip it", "knockout": "Knock out", "board": "Class board"}
 FLAGS = ("lock", "hide", "pages", "present")

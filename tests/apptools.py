@@ -23,8 +23,8 @@ HOME, DATA, TRAIN, WEIGHTS, MISTAKES, HOWTO, TRYIT = (
 LANDSCAPE, HIDDEN, FLIP, KNOCKOUT = (
     "pages/7_Landscape.py", "pages/8_Hidden_space.py", "pages/9_Flip_it.py", "pages/10_Knock_out.py")
 INSIDE = (LANDSCAPE, HIDDEN, FLIP, KNOCKOUT)
-BOARD = "pages/11_Class_board.py"
-PAGES = (HOME, DATA, TRAIN, WEIGHTS, MISTAKES, HOWTO, TRYIT, *INSIDE, BOARD)
+BOARD, LESSON = "pages/11_Class_board.py", "pages/12_Lesson.py"
+PAGES = (HOME, LESSON, DATA, TRAIN, WEIGHTS, MISTAKES, HOWTO, TRYIT, *INSIDE, BOARD)
 
 
 def app(page: str | None = None, timeout: float = 180, **query) -> AppTest:

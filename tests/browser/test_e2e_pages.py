@@ -33,7 +33,7 @@ from .conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 TRAIN_TIMEOUT_S = 240          # 60 iterations take seconds; a busy shared machine gets a wide margin
-ALL_PAGES = ["Home", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it",
+ALL_PAGES = ["Home", "Lesson", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it",
              "Landscape", "Hidden space", "Flip it", "Knock out", "Class board"]
 STATUS_JS = """() => {
   for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))

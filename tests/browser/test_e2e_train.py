@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 COUNTER = re.compile(r"Iteration (\d+) / (\d+)")
 RESULT_LABEL = "Test error rate"
 TRAIN_TIMEOUT_S = 400          # 500 default iterations on a busy 2-core machine, redraws included
-PAGES = ["Data", "Train", "Weights", "Mistakes", "How it works", "Try it", "Landscape", "Hidden space", "Flip it",
+PAGES = ["Lesson", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it", "Landscape", "Hidden space", "Flip it",
          "Knock out", "Class board"]
 
 

@@ -1,0 +1,60 @@
+"""End to end in Chromium: a teacher's lesson link. A new user opens it with n1 locked, goes through every
+step with Next, trains in step 8, and a second browser sees that run on the class board."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import (
+    EXPECT_MS,
+    MAIN,
+    TIMEOUT_MS,
+    VIEWPORT,
+    assert_no_exception,
+    click_and_wait,
+    goto,
+    nav_to,
+    screenshot,
+)
+from .test_e2e_pages import app_navigation_in_force, nav_labels  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
+STEPS = ["The problem", "One digit", "From images to X", "Standardisation", "The network", "Initialisation",
+         "Forward and backward", "The training loop", "Testing", "Why does 1749 fail?", "Where to go next"]
+
+
+def test_a_lesson_from_a_teacher_link_to_the_class_board(page, browser, app_url):
+    goto(page, f"{app_url}/?n1=10&iters=120&seed=77&lock=n1&pages=lesson,train,board")
+    names = [" ".join(label.split()[1:]) for label in nav_labels(page)]
+    assert names == ["Lesson", "Train", "Class board"], nav_labels(page)
+    main = page.locator(MAIN)
+    for k, title in enumerate(STEPS, start=1):
+        expect(main.get_by_role("heading", name=f"{k}. {title}")).to_be_visible(timeout=EXPECT_MS)
+        assert f"step={k}" in page.url or k == 1, page.url
+        assert_no_exception(page)
+        if k == 8:
+            click_and_wait(page, page.get_by_role("button", name="▶ Train", exact=True))
+            expect(main).to_contain_text("Iteration 120 / 120 · done", timeout=TIMEOUT_MS)
+            screenshot(page, "lesson-step-8")
+        if k < len(STEPS):
+            click_and_wait(page, page.get_by_role("button", name="Next →").first)
+    expect(main).to_contain_text("You have followed the whole article", timeout=EXPECT_MS)
+    # a second browser (the teacher's) sees that run on the class board
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        other = ctx.new_page()
+        goto(other, app_url)
+        nav_to(other, "Class board", "Class board: every run that ended here")
+        t0 = time.monotonic()
+        other.wait_for_function("""() => { const g = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
+            return g && g._fullData && g._fullData.some(t => t.customdata && Array.from(t.customdata)
+              .some(c => String(c[2]) === '77' && String(c[1]) === '120')); }""", timeout=TIMEOUT_MS)
+        print(f"the class board showed the lesson's run after {time.monotonic() - t0:.1f} s")
+        assert_no_exception(other)
+    finally:
+        ctx.close()
+    assert not page.js_errors, page.js_errors
