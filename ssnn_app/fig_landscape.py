@@ -10,19 +10,10 @@ import plotly.graph_objects as go
 
 from ssnn_core.landscape import Line, Slice
 
+from .axes import log_axis
+
 LINE_COLOUR, START_COLOUR, END_COLOUR = "#1f77b4", "#7f7f7f", "#d62728"
 PATH_SCALE = "Viridis"
-
-
-def log_axis(title: str, values=None) -> dict:
-    """A log axis labelled at each power of ten only (minor ticks unlabelled) when the values span a decade
-    or more; Plotly's own labels when they do not (else the axis could have no label at all)."""
-    axis = {"title": {"text": title}, "type": "log", "exponentformat": "power"}
-    v = np.asarray(values if values is not None else [1e-3, 1], dtype=float)
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size and np.log10(v.max() / v.min()) >= 1:
-        axis.update(dtick=1, minor={"ticks": "outside"})
-    return axis
 
 
 def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None) -> go.Figure:

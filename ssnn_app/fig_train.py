@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 
 from ssnn_core.history import History
 
+from .axes import log_axis
+
 TRAIN_COLOUR, TEST_COLOUR, ACC_COLOUR = "#1f77b4", "#ff7f0e", "#2ca02c"
 
 
@@ -28,7 +30,8 @@ def cost_figure(h: History, log_y: bool = False, target: int | None = None) -> g
         "height": 380, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "uirevision": "cost",
         "legend": {"orientation": "h", "y": 1.12}, "hovermode": "x unified",
         "xaxis": {"title": {"text": "iteration"}, "range": [0, x_max]},
-        "yaxis": {"title": {"text": "cost (cross-entropy)"}, "type": "log" if log_y else "linear"},
+        "yaxis": log_axis("cost (cross-entropy)", [*h.train_cost, *h.test_cost] or None) if log_y
+        else {"title": {"text": "cost (cross-entropy)"}, "type": "linear"},
         "yaxis2": {"title": {"text": "test accuracy %"}, "overlaying": "y", "side": "right", "range": [0, 100.5],
                    "tickmode": "linear", "tick0": 0, "dtick": 20, "showgrid": False},
     }
@@ -42,8 +45,9 @@ def compare_figure(runs: list[dict], log_y: bool = True) -> go.Figure:
     fig = go.Figure()
     for r in runs:
         fig.add_trace(go.Scatter(x=r["iteration"], y=r["train_cost"], name=r["label"], mode="lines"))
+    costs = [c for r in runs for c in r["train_cost"]]
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="iteration",
-                      yaxis_title="train cost", yaxis_type="log" if log_y else "linear",
+                      yaxis=log_axis("train cost", costs or None) if log_y else {"title": {"text": "train cost"}},
                       legend={"orientation": "h", "y": -0.25})
     return fig
 

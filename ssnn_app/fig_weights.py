@@ -15,6 +15,8 @@ from plotly.colors import diverging
 
 from ssnn_core.network import hidden
 
+from .axes import log_axis
+
 TILE = 28          # a neuron's 784 weights drawn as a 28x28 tile
 HGAP = 2           # empty (NaN) columns between tiles
 VGAP = 7           # empty rows above each tile: room for its label
@@ -169,7 +171,7 @@ def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple[int, 
         fig.add_trace(go.Histogram(x=a1[labels == label], name=f"digit {digits[label]}", opacity=0.6,
                                    marker={"color": colour}, xbins={"start": 0, "end": top * 1.0001, "size": top / bins}))
     fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="activation A1 = relu(z1)", yaxis_title="training images", yaxis_type="log",
+                      xaxis_title="activation A1 = relu(z1)", yaxis=log_axis("training images", [1, max(a1.size, 1)]),
                       legend={"orientation": "h", "y": 1.12})
     return fig
 
