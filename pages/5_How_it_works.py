@@ -202,24 +202,33 @@ def run_gradcheck() -> None:
     rng = np.random.default_rng(0)
     idx = np.sort(rng.choice(m, size=min(GRADCHECK_SAMPLES, m), replace=False))
     X = sub.scaler.transform(sub.pair.x_train[idx], np.float64)                         # (784, 200)
-    results = gradient_check(sub.params, X, sub.pair.y_train[idx][None, :], n_checks=GRADCHECK_PARAMS, seed=0)
+    seed = int(st.session_state.get("w_gradcheck_seed", 0))
+    results = gradient_check(sub.params, X, sub.pair.y_train[idx][None, :], n_checks=GRADCHECK_PARAMS, seed=seed)
     st.session_state["_howto_gradcheck"] = (sub.key, results)
 
 
-st.button("Run the gradient check", key="b_gradcheck", on_click=run_gradcheck, type="primary")
+c1, c2 = st.columns([1, 3])
+c1.number_input("Parameters drawn with seed", 0, 10_000, 0, key="w_gradcheck_seed",
+                help="Another seed checks another 20 parameters.")
+c2.button("Run the gradient check", key="b_gradcheck", on_click=run_gradcheck, type="primary")
 done = st.session_state.get("_howto_gradcheck")
 if done is not None and done[0] == sub.key:
     results = done[1]
-    worst, used, kinks = fig_howto.gradcheck_verdict(results)
+    worst, used, kinks, blanks = fig_howto.gradcheck_verdict(results)
     ok = worst < GRADCHECK_TOLERANCE
     c = st.columns(3)
     c[0].metric("worst relative error", f"{worst:.2e}")
-    c[1].metric("checks counted", f"{used} of {len(results)}", help=f"{kinks} crossed a ReLU kink")
+    c[1].metric("checks counted", f"{used} of {len(results)}",
+                help=f"Left out: {kinks} crossed a ReLU kink, {blanks} are weights of a pixel no image inks.")
     c[2].metric("verdict", "backprop is right" if ok else "mismatch")
     (st.success if ok else st.error)(
         f"Worst relative error {worst:.2e} {'<' if ok else '≥'} {GRADCHECK_TOLERANCE:g}: "
         + ("the gradients backprop computes are the true slopes of J." if ok else
            "backprop and the numeric slope disagree; something in the gradient is wrong."))
+    if blanks:
+        st.caption(f"{blanks} of the checks are weights of pixels that none of the {GRADCHECK_SAMPLES} images inks: "
+                   "both slopes are exactly 0 whatever backprop does, so they say nothing and are not counted. "
+                   "Draw again with another seed to check other parameters.")
     st.dataframe(fig_howto.gradcheck_rows(results), key="howto_gradcheck_table", hide_index=True,
                  height=35 * (len(results) + 1) + 3,
                  column_config={k: st.column_config.NumberColumn(format="%.6e")

@@ -174,15 +174,20 @@ def gradcheck_rows(results: list[dict]) -> list[dict]:
                "numeric": r["numeric"], "relative error": r["relative_error"]}
         if "kink" in r:
             row["crosses ReLU kink"] = bool(r["kink"])
+        if "blank" in r:
+            row["pixel blank in every image"] = bool(r["blank"])
         rows.append(row)
     return rows
 
 
-def gradcheck_verdict(results: list[dict]) -> tuple[float, int, int]:
-    """(worst relative error over the checks that count, checks counted, checks left out at a ReLU kink).
-    A check whose ±eps nudge flips a hidden unit across 0 measures two slopes at once, not backprop."""
-    used = [r["relative_error"] for r in results if not r.get("kink", False)]
-    return (max(used) if used else float("nan")), len(used), len(results) - len(used)
+def gradcheck_verdict(results: list[dict]) -> tuple[float, int, int, int]:
+    """(worst relative error over the checks that count, checks counted, left out at a ReLU kink, left out
+    as weights of a pixel no image inks). A check whose ±eps nudge flips a hidden unit across 0 measures two
+    slopes at once, not backprop; one of a blank pixel's weight compares 0 with 0 whatever backprop does."""
+    kinks = sum(1 for r in results if r.get("kink", False))
+    blanks = sum(1 for r in results if r.get("blank", False) and not r.get("kink", False))
+    used = [r["relative_error"] for r in results if not r.get("kink", False) and not r.get("blank", False)]
+    return (max(used) if used else float("nan")), len(used), kinks, blanks
 
 
 # ------------------------------------------------------------------ figures

@@ -158,6 +158,8 @@ def gradient_check(params: dict, X: np.ndarray, Y: np.ndarray, n_checks: int = 2
     keeps rounding near 1e-8, while a wrong formula still shows errors far above 1e-6.
     kink: the +-eps nudge moves some hidden unit across relu's corner, where the two-sided difference
     is not the derivative; those checks say nothing about backprop and are left out of verdicts.
+    blank: a weight W1[j, i] of a pixel i that no image in X inks (X[i] is all 0): J does not depend on it,
+    so both slopes are exactly 0 whatever backprop does; those checks are left out of verdicts too.
     Below GRADCHECK_TOLERANCE (1e-6) on every kink-free check means the gradient is right.
     """
     p64 = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
@@ -182,5 +184,6 @@ def gradient_check(params: dict, X: np.ndarray, Y: np.ndarray, n_checks: int = 2
         analytic = float(grads["d" + name][idx])
         rel = abs(analytic - numeric) / max(abs(analytic), abs(numeric), floor)
         results.append({"name": name, "index": idx, "analytic": analytic, "numeric": numeric,
-                        "relative_error": rel, "kink": _crosses_kink(p64, X, name, idx, eps)})
+                        "relative_error": rel, "kink": _crosses_kink(p64, X, name, idx, eps),
+                        "blank": name == "W1" and not X[idx[1]].any()})
     return results

@@ -152,11 +152,15 @@ def test_shapes_and_equations_carry_the_numbers():
 def test_gradcheck_verdict_leaves_out_kinks():
     results = [{"name": "W1", "index": (0, 1), "analytic": 1.0, "numeric": 1.0, "relative_error": 1e-9, "kink": False},
                {"name": "b1", "index": (2, 0), "analytic": 1.0, "numeric": 0.5, "relative_error": 0.5, "kink": True}]
-    assert fig_howto.gradcheck_verdict(results) == (1e-9, 1, 1)
+    assert fig_howto.gradcheck_verdict(results) == (1e-9, 1, 1, 0)
     rows = fig_howto.gradcheck_rows(results)
     assert rows[1]["index"] == "(2, 0)" and rows[1]["crosses ReLU kink"] is True
     no_kink_field = [{k: v for k, v in results[0].items() if k != "kink"}]
-    assert fig_howto.gradcheck_verdict(no_kink_field) == (1e-9, 1, 0)
+    assert fig_howto.gradcheck_verdict(no_kink_field) == (1e-9, 1, 0, 0)
+    blank = [*results, {"name": "W1", "index": (0, 0), "analytic": 0.0, "numeric": 0.0, "relative_error": 0.0,
+                        "kink": False, "blank": True}]
+    assert fig_howto.gradcheck_verdict(blank) == (1e-9, 1, 1, 1)               # 0 = 0 says nothing: not counted
+    assert fig_howto.gradcheck_rows(blank)[2]["pixel blank in every image"] is True
 
 
 def test_howto_figures_are_valid_plotly():

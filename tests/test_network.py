@@ -102,6 +102,18 @@ def _worst(results):
     return max(r["relative_error"] for r in results if not r["kink"])
 
 
+def test_gradient_check_marks_weights_of_blank_pixels():
+    """A weight of a pixel no image inks compares 0 with 0 (it says nothing about backprop): marked blank."""
+    params, X, Y = _small_problem()
+    X = X.copy()
+    X[: X.shape[0] // 2] = 0                                           # half the pixels blank in every image
+    results = gradient_check(params, X, Y, n_checks=80, seed=2)
+    blank = [r for r in results if r["blank"]]
+    assert blank and all(r["name"] == "W1" and r["index"][1] < X.shape[0] // 2 for r in blank)
+    assert all(r["analytic"] == 0 and r["numeric"] == 0 for r in blank)
+    assert not any(r["blank"] for r in results if r["name"] != "W1" or r["index"][1] >= X.shape[0] // 2)
+
+
 def test_gradient_check_passes_for_backprop():
     params, X, Y = _small_problem()
     results = gradient_check(params, X, Y, n_checks=60)
