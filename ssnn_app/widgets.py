@@ -12,7 +12,8 @@ from ssnn_core import ConfigError, Hyper
 
 from . import commands, settings, teacher
 
-LR_OPTIONS = sorted({float(f"{10 ** (k / 10):.3g}") for k in range(-30, 11)} | {0.5})
+LR_STEPS = (1, 1.5, 2, 3, 5, 7)       # round values, about evenly spaced on a log scale, 6 per decade
+LR_OPTIONS = [float(f"{m * 10.0 ** e:.3g}") for e in range(-3, 1) for m in LR_STEPS] + [10.0]   # 0.001 .. 10
 
 
 def _lr_options(current: float) -> list[float]:

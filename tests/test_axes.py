@@ -28,3 +28,13 @@ def test_train_charts_label_decades():
 def test_activation_histogram_labels_decades():
     fig = fig_weights.activation_histogram(np.arange(500.0), np.arange(500) % 2, (0, 1))
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1
+
+
+def test_learning_rate_stops_are_round_and_apart():
+    """No two stops of the learning-rate slider as close as 0.5 and 0.501 (issue #15, item 16)."""
+    from ssnn_app.widgets import LR_OPTIONS, _lr_options
+    assert LR_OPTIONS[0] == 0.001 and LR_OPTIONS[-1] == 10.0 and {0.5, 0.1, 1.0, 5.0} <= set(LR_OPTIONS)
+    ratios = np.array(LR_OPTIONS[1:]) / np.array(LR_OPTIONS[:-1])
+    assert ratios.min() > 1.3 and ratios.max() < 2.1
+    assert all(len(f"{v:g}") <= 6 for v in LR_OPTIONS)
+    assert 0.37 in _lr_options(0.37)                                   # a URL's own value is kept as a stop
