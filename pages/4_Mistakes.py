@@ -19,12 +19,19 @@ def caption(view: readmodel.View, i: int) -> str:
     return f"true {digits[int(ev.labels[i])]} · P({digits[1]}) {ev.proba[i]:.3f} · #{i}"
 
 
-def gallery(view: readmodel.View, indices: np.ndarray) -> None:
-    """Crisp images in rows of COLUMNS, each captioned with its true digit, P(digit B) and test index."""
+def open_why(i: int) -> None:
+    st.session_state["w_mistake"] = int(i)        # the why-panel below opens on it
+
+
+def gallery(view: readmodel.View, indices: np.ndarray, where: str) -> None:
+    """Crisp images in rows of COLUMNS, each captioned with its true digit, P(digit B) and test index,
+    with a button that opens it in the why-panel."""
     for s in range(0, len(indices), COLUMNS):
         for col, i in zip(st.columns(COLUMNS), indices[s:s + COLUMNS]):
             with col:
                 widgets.show_digit(view.pair.x_test[i].reshape(28, 28), caption(view, int(i)), scale=3)
+                st.button("Why?", key=f"b_why_{where}_{int(i)}", on_click=open_why, args=(int(i),),
+                          help=f"Open test image #{int(i)} in the why-panel below", type="tertiary")
 
 
 def gallery_ui(view: readmodel.View) -> np.ndarray:
@@ -47,7 +54,7 @@ def gallery_ui(view: readmodel.View) -> np.ndarray:
     elif shown.size > fig_mistakes.GALLERY_CAP:
         st.caption(f"Showing the first {fig_mistakes.GALLERY_CAP} of {shown.size}.")
     shown = shown[:fig_mistakes.GALLERY_CAP]
-    gallery(view, shown)
+    gallery(view, shown, "wrong")
     return shown
 
 
@@ -99,7 +106,7 @@ shown = gallery_ui(view)
 nearly = view.evaluation.nearly_wrong(20)
 st.subheader("Nearly wrong")
 st.caption("Correctly classified test digits whose probability is closest to 0.5: the next mistakes waiting to happen.")
-gallery(view, nearly)
+gallery(view, nearly, "nearly")
 
 st.subheader("Why?")
 options = [int(i) for i in shown] + [int(i) for i in nearly if i not in set(shown.tolist())]

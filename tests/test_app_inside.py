@@ -202,3 +202,17 @@ def test_inside_pages_while_the_run_trains():
     at.button(key="b_ko_restore").click().run()
     assert at.multiselect(key="w_ko_off").value == [] and at.slider(key="w_ko_scale").value == 1.0
     assert shown
+
+
+def test_a_gallery_digit_opens_its_why_panel():
+    """Issue #15, item 14: a click under a gallery image, not only the dropdown, opens its why-panel."""
+    at = trained(MISTAKES, iterations=1, learning_rate=0.001, seed=3)
+    buttons = [b for b in at.button if b.key and b.key.startswith("b_why_wrong_")]
+    assert len(buttons) >= 2
+    target = int(buttons[1].key.rsplit("_", 1)[1])
+    buttons[1].click().run()
+    assert not at.exception and at.selectbox(key="w_mistake").value == target
+    assert f"Test image **#{target}**" in texts(at)
+    near = next(b for b in at.button if b.key and b.key.startswith("b_why_nearly_"))
+    near.click().run()
+    assert at.selectbox(key="w_mistake").value == int(near.key.rsplit("_", 1)[1])

@@ -134,5 +134,12 @@ def test_every_number_explained_on_mistakes(page, app_url):
     assert "relu" in text and "other terms" in text or "relu" in text, text[:300]
     page.get_by_text("Every number, worked out").scroll_into_view_if_needed()
     screenshot(page, "mistakes-every-number", full_page=False)
+    # a gallery digit's "Why?" opens it in the why-panel (not only the dropdown does)
+    second = page.locator(f"{MAIN} [data-testid=\"stImageCaption\"]").nth(1).inner_text()
+    index = re.search(r"#(\d+)", second).group(1)
+    click_and_wait(page, page.get_by_role("button", name="Why?").nth(1))
+    expect(page.locator(f'{MAIN} input[aria-label="Test image"]')).to_have_value(re.compile(rf"#{index}\b"),
+                                                                                 timeout=EXPECT_MS)
+    expect(page.locator(MAIN)).to_contain_text(f"Test image #{index} is a", timeout=EXPECT_MS)
     assert_no_exception(page)
     assert not page.js_errors, page.js_errors
