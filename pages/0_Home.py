@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ssnn_app import board, fig_home, navigation, settings, teacher
+from ssnn_app import board, fig_home, navigation, settings, teacher, words
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import Hyper
@@ -26,13 +26,13 @@ with right:
     st.markdown(
         f"- input: 784 pixel values of a 28×28 image, standardised ({hyper.scaling} scaling)\n"
         f"- hidden layer: **{hyper.hidden}** ReLU neurons\n"
-        f"- output: one logistic neuron, the probability the digit is a **{hyper.digits[1]}**\n"
+        f"- output: one logistic neuron, the probability the digit is {words.article(hyper.digits[1])} **{hyper.digits[1]}**\n"
         f"- **{n_params(hyper.hidden):,}** numbers to learn, by full-batch gradient descent "
         f"(learning rate {hyper.learning_rate:g}, {hyper.iterations} iterations, seed {hyper.seed})"
     )
     pair = app_data.pair(hyper.digits)
     if pair is not None:
-        st.success(f"Data: {pair.source} · {len(pair.y_train):,} training and {len(pair.y_test):,} test "
+        st.success(f"Data: {words.source_name(pair.source)} · {len(pair.y_train):,} training and {len(pair.y_test):,} test "
                    f"images of {hyper.digits[0]} and {hyper.digits[1]}")
     else:
         st.error(f"No MNIST data yet: {app_data.missing_reason()}")

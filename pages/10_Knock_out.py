@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_knockout, fig_train, fig_weights, inside, navigation, pagekit, widgets
+from ssnn_app import fig_knockout, fig_train, fig_weights, inside, navigation, pagekit, widgets, words
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Knock out", ":material/block:")
@@ -26,10 +26,6 @@ def label(j: int) -> str:
     return f"#{j}"          # fixed labels: a run that trains changes W2, not the options
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def controls_ui(view, imp, dead) -> tuple[tuple, tuple]:
     n1 = view.hyper.hidden
     ss = st.session_state
@@ -46,7 +42,7 @@ def controls_ui(view, imp, dead) -> tuple[tuple, tuple]:
               on_click=set_off, args=(top[:k],), key="b_ko_top")
     c2.button("Off: all but the most important", on_click=set_off, args=(top[1:],), key="b_ko_rest",
               disabled=n1 == 1)
-    c3.button(f"Off: the {plural(int(dead.sum()), 'dead one')}" if dead.any() else "No dead neurons",
+    c3.button(f"Off: the {words.plural(int(dead.sum()), 'dead one')}" if dead.any() else "No dead neurons",
               on_click=set_off, args=(np.flatnonzero(dead),), key="b_ko_dead", disabled=not dead.any())
     c4.button("Restore the model", on_click=restore, type="primary", key="b_ko_restore", icon=":material/undo:")
     off = st.multiselect("Neurons switched off", range(n1), key="w_ko_off", format_func=label,
@@ -108,7 +104,7 @@ def importance_ui(view, imp, off) -> None:
     top = order[:8]
     left, right = st.columns([3, 2])
     dead = inside.dead(view)
-    left.markdown(f"**The tiles of the {plural(top.size, 'most important neuron')}**, most important first")
+    left.markdown(f"**The tiles of the {words.plural(top.size, 'most important neuron')}**, most important first")
     left.plotly_chart(fig_weights.tiles_figure(p["W1"][top], p["W2"][:, top], digits=digits, ids=top, cols=4,
                                                height=420, dead=dead[top]),
                       key="ko_tiles")

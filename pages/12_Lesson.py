@@ -15,6 +15,7 @@ from ssnn_app import (
     readmodel,
     settings,
     widgets,
+    words,
 )
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
@@ -54,7 +55,7 @@ def nav_ui(step: int, where: str) -> None:
 def step_problem(h: Hyper, pair) -> None:
     a, b = h.digits
     st.markdown(f"Handwritten digits, 28 × 28 pixels each, from the MNIST database. The network sees only **{a}**s "
-                f"and **{b}**s and must say which it is: a yes/no question (is it a {b}?), the smallest problem a "
+                f"and **{b}**s and must say which it is: a yes/no question (is it {words.a(b)}?), the smallest problem a "
                 "neural network can learn, and enough to see every part of one at work.")
     for label in (0, 1):
         idx = fig_data.class_indices(pair.y_train, label)[:10]
@@ -65,7 +66,8 @@ def step_problem(h: Hyper, pair) -> None:
 
 def step_one_digit(h: Hyper, pair) -> None:
     x = pair.x_train[0]
-    st.markdown(f"To the computer the first training image, a **{h.digits[int(pair.y_train[0])]}**, is 784 numbers: "
+    first = h.digits[int(pair.y_train[0])]
+    st.markdown(f"To the computer the first training image, {words.article(first)} **{first}**, is 784 numbers: "
                 "each pixel's ink from 0 (blank) to 255 (full).")
     left, right = st.columns([1, 2])
     with left:
@@ -76,10 +78,10 @@ def step_one_digit(h: Hyper, pair) -> None:
 
 def step_flatten(h: Hyper, pair) -> None:
     m, mt = len(pair.y_train), len(pair.y_test)
-    st.markdown(f"Out of MNIST's 60,000 training images, the {m:,} that are a {h.digits[0]} or a {h.digits[1]} are "
+    st.markdown(f"Out of MNIST's 60,000 training images, the {m:,} that are {words.a(h.digits[0])} or {words.a(h.digits[1])} are "
                 f"picked (and {mt:,} test images). Each image's 28 × 28 grid is laid out as one column of 784 numbers, "
                 f"so all of them together make one matrix **X of shape (784, {m:,})**, and their answers a row **Y (1, "
-                f"{m:,})**: 1 for a {h.digits[1]}, 0 for a {h.digits[0]}.")
+                f"{m:,})**: 1 for {words.a(h.digits[1])}, 0 for {words.a(h.digits[0])}.")
     st.plotly_chart(fig_data.balance_figure(fig_data.class_counts(pair.y_train), fig_data.class_counts(pair.y_test),
                                             h.digits), key="lesson_balance")
 
@@ -96,7 +98,7 @@ def step_standardise(h: Hyper, pair) -> None:
 
 def step_network(h: Hyper, pair) -> None:
     st.markdown(f"784 inputs → **{h.hidden}** hidden neurons (ReLU: a neuron outputs its input if positive, else 0) "
-                f"→ 1 output neuron (the logistic function: a probability that the image is a {h.digits[1]}). "
+                f"→ 1 output neuron (the logistic function: a probability that the image is {words.a(h.digits[1])}). "
                 f"**{n_params(h.hidden):,}** numbers to learn:")
     left, right = st.columns([3, 2])
     left.plotly_chart(fig_home.network_figure(h.hidden), key="lesson_network")
@@ -164,7 +166,7 @@ def step_test(h: Hyper, pair) -> None:
     for col, i in zip(st.columns(max(len(shown), 1)), shown[:10]):
         with col:
             said = digits[int(ev.predicted[i])]
-            widgets.show_digit(pair.x_test[i].reshape(28, 28), f"#{i}: a {digits[int(ev.labels[i])]}, "
+            widgets.show_digit(pair.x_test[i].reshape(28, 28), f"#{i}: {words.a(digits[int(ev.labels[i])])}, "
                                f"said {said}", scale=3)
 
 

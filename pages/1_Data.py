@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_data, memo, settings, widgets
+from ssnn_app import fig_data, memo, settings, widgets, words
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import blank_pixel_ink
 from ssnn_core.scaling import SEED_EPSILON
@@ -34,7 +34,7 @@ def stats() -> fig_data.DataStats:
 
 s = stats()
 st.markdown(
-    f"MNIST images of **{digits[0]}** and **{digits[1]}** ({pair.source}): "
+    f"MNIST images of **{digits[0]}** and **{digits[1]}** ({words.source_name(pair.source)}): "
     f"**{len(pair.y_train):,}** for training and **{len(pair.y_test):,}** for testing. "
     f"Each is 28×28 = 784 grey values from 0 (black) to 255 (white). The network sees the 784 numbers as one "
     f"column of `X`; label 1 means “{digits[1]}”. Indices are positions among the {digits[0]}s and "
@@ -98,7 +98,7 @@ label = digits[int(rows[split][1][index])]
 pixels = fig_data.pixel_grid(x_row)
 left, right = st.columns([1, 6])  # 28 columns of 28 px fit beside the picture
 with left:
-    widgets.show_digit(pixels, caption=f"{split} #{index}: a {label}", scale=6)
+    widgets.show_digit(pixels, caption=f"{split} #{index}: {words.a(label)}", scale=6)
     st.caption(f"{int((pixels > 0).sum())} of 784 pixels have ink; the brightest is {int(pixels.max())}.")
 with right:
     st.dataframe(fig_data.pixel_table(pixels), key="data_pixels", height=1015, row_height=35,

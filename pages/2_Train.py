@@ -106,7 +106,9 @@ if view is not None and view.evaluation is not None:
     c1.metric("Test error rate", f"{100 * ev.error_rate:.3f} %")
     c2.metric("Misclassified", f"{ev.errors} of {ev.labels.size:,}")
     h = view.history
-    c3.metric("Final train cost", f"{h.train_cost[-1]:.6f}" if h.train_cost else "–")
+    c3.metric("Final train cost", f"{h.train_cost[-1]:.6f}" if h.train_cost else "–",
+              help=f"The cost iteration {h.iteration[-1] if h.iteration else 0} saw, before its update (as the "
+                   "article prints it); How it works shows the cost of the parameters after it.")
     c4.metric("Test accuracy", f"{100 * (1 - ev.error_rate):.2f} %")
     left, right = st.columns([1, 2])
     left.plotly_chart(live.confusion_figure(run, view), key="confusion")

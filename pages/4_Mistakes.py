@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_mistakes, numbersui, pagekit, readmodel, widgets
+from ssnn_app import fig_mistakes, numbersui, pagekit, readmodel, widgets, words
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import explain
 from ssnn_core.inspect import blank_pixel_ink
@@ -39,7 +39,7 @@ def gallery_ui(view: readmodel.View) -> np.ndarray:
     wrong = ev.misclassified
     st.markdown(f"**{ev.errors}** of {ev.labels.size:,} test images are misclassified "
                 f"(error rate {100 * ev.error_rate:.3f} %). P({digits[1]}) is the network's probability that "
-                f"the image is a {digits[1]}; above 0.5 it says {digits[1]}, otherwise {digits[0]}.")
+                f"the image is {words.a(digits[1])}; above 0.5 it says {digits[1]}, otherwise {digits[0]}.")
     if wrong.size == 0:
         st.success("No mistakes at all on the test set. The nearly-wrong digits below are the closest calls.")
         return wrong
@@ -81,7 +81,7 @@ def why_ui(view: readmodel.View, i: int) -> None:
     said = digits[1] if e.z2 > 0 else digits[0]
     truth = digits[int(view.evaluation.labels[i])]
     verdict = "correct" if said == truth else "wrong"
-    st.markdown(f"Test image **#{i}** is a **{truth}**. The network computes the logit **z2 = {e.z2:+.4g}**, so "
+    st.markdown(f"Test image **#{i}** is {words.article(truth)} **{truth}**. The network computes the logit **z2 = {e.z2:+.4g}**, so "
                 f"P({digits[1]}) = sigmoid(z2) = **{e.proba:.4g}** and it says **{said}** ({verdict}). "
                 f"z2 is the sum of every hidden neuron's vote W2[j]·A1[j] plus the bias b2:")
     ink = blank_pixel_ink(view.pair.x_test[i], view.scaler.blank)

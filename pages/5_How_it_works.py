@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ssnn_app import commands, fig_data, fig_howto, memo, navigation, readmodel, settings
+from ssnn_app import commands, fig_data, fig_howto, memo, navigation, readmodel, settings, words
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import GRADCHECK_TOLERANCE, gradient_check
@@ -20,7 +20,7 @@ def subject() -> tuple[readmodel.View, str] | None:
     view = readmodel.current()
     if view is not None and view.pair is not None:
         h = view.hyper
-        return view, (f"the **current model** ({view.source}, n1 = {h.hidden}, after {view.iteration} "
+        return view, (f"the **current model** ({words.source_name(view.source)}, n1 = {h.hidden}, after {view.iteration} "
                       f"iterations)")
     hyper = settings.current()
     view = readmodel.initial(hyper)
@@ -54,7 +54,7 @@ c[3].metric("parameters", f"{n_params(n1):,}")
 st.markdown(
     f"One column of `X` per image: `X` is **(784, {m:,})** and `Y` is **(1, {m:,})**, with label 1 for "
     f"“{b}” and 0 for “{a}”. The parameters:\n\n"
-    + "\n".join(f"- `{r['array']}`: **{r['shape']}** · {r['numbers']:,} numbers"
+    + "\n".join(f"- `{r['array']}`: **{r['shape']}** · {words.plural(r['numbers'], 'number')}"
                 for r in fig_howto.shape_rows(n1, m)[:-1])
 )
 
@@ -164,10 +164,13 @@ def show_backward() -> None:
 def show_update() -> None:
     st.latex(eqs["Update"][0][0] + rf",\quad \alpha = {sub.learning_rate:g}")
     c = st.columns(3)
-    c[0].metric("cost before", f"{r.cost:.6f}")
+    c[0].metric(f"cost at iteration {sub.iteration}", f"{r.cost:.6f}",
+                help="The cost of the parameters as they are now, before this step (the Train page's final "
+                     "train cost is the one its last step saw, one update earlier).")
     c[1].metric("cost after one step", f"{r.new_cost:.6f}", delta=f"{r.new_cost - r.cost:+.3g}", delta_color="inverse")
     c[2].metric("training accuracy after", f"{100 * r.new_accuracy:.2f} %",
-                delta=f"{100 * (r.new_accuracy - r.accuracy):+.2f} points")
+                delta=(f"{100 * (r.new_accuracy - r.accuracy):+.2f} points"
+                       if abs(r.new_accuracy - r.accuracy) >= 5e-5 else None))
     st.dataframe(fig_howto.update_rows(r), key="howto_update_table", hide_index=True,
                  column_config={k: st.column_config.NumberColumn(format="%.3e")
                                 for k in ("|W|", "|dW|", "|ΔW| = α|dW|", "max |ΔW|", "|ΔW| / |W|")})
@@ -241,8 +244,9 @@ elif done is not None:
 st.header(f"Why this can tell {a} from {b}")
 st.markdown(
     f"Each hidden neuron computes a weighted sum of the 784 pixels, so its row of `W1` is a **28×28 template**: "
-    f"positive weights where it wants ink, negative where it wants none. A {a} is ink in a ring with an empty middle; "
-    f"a {b} is a vertical stroke through the middle, exactly where a {a} is empty (compare the average images on the "
+    f"positive weights where it wants ink, negative where it wants none. {words.article(a).capitalize()} {a} is ink "
+    f"in a ring with an empty middle; "
+    f"{words.a(b)} is a vertical stroke through the middle, exactly where {words.a(a)} is empty (compare the average images on the "
     f"Data page). A neuron whose template is “ink in the centre” fires for {b}s and stays at 0 for {a}s; ReLU cuts "
     f"off the negative part, so each neuron reports only how strongly its own pattern is present.\n\n"
     f"The output neuron then **votes**: `W2` gives each hidden neuron a weight, positive for neurons that speak for "

@@ -3,7 +3,19 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from ssnn_app import commands, fig_tryit, flipui, memo, navigation, numbersui, pagekit, readmodel, settings, widgets
+from ssnn_app import (
+    commands,
+    fig_tryit,
+    flipui,
+    memo,
+    navigation,
+    numbersui,
+    pagekit,
+    readmodel,
+    settings,
+    widgets,
+    words,
+)
 from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.images import MAX_BYTES
@@ -152,11 +164,11 @@ def blank_ink_note(pred, view) -> None:
     if not n:
         return
     if view.scaler.mode == "seed":
-        st.warning(f"{n} inked pixels were blank in every training image. The article's scaling divides them by "
+        st.warning(f"{words.plural(n, 'inked pixel')} {'was' if n == 1 else 'were'} blank in every training image. The article's scaling divides them by "
                    f"1e-9, so they reach {abs(pred.x[pred.blank_ink]).max():.3g} standard units and can swamp "
                    "everything else (that is why the article gets test image 1749 wrong).")
     else:
-        st.caption(f"{n} inked pixels were blank in every training image: their weights never received a "
+        st.caption(f"{words.plural(n, 'inked pixel')} {'was' if n == 1 else 'were'} blank in every training image: their weights never received a "
                    "gradient and keep their small random starting values.")
 
 
@@ -165,7 +177,7 @@ def prediction_ui(prepared, view, digits, noise: bool) -> None:
     c1, c2 = st.columns([1, 2])
     c1.metric("The network says", str(pred.digit), border=True)
     c1.metric("Confidence", fig_tryit.percent(pred.confidence),
-              help=f"P(it is a {digits[1]}) = {pred.proba:.6g}, the logistic of z2 = {pred.explanation.z2:.4g}")
+              help=f"P(it is {words.a(digits[1])}) = {pred.proba:.6g}, the logistic of z2 = {pred.explanation.z2:.4g}")
     with c2:
         st.plotly_chart(fig_tryit.probability_figure(pred.proba, digits), key="try_proba")
         teaching_note(digits, noise)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import flipui, pagekit
+from ssnn_app import flipui, pagekit, words
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Flip it", ":material/swap_horiz:")
@@ -44,6 +44,6 @@ st.markdown(f"The network says **{digits[0]}** or **{digits[1]}** for every imag
             "(each kept between 0 and 255) that flips the answer, and the change with the fewest pixels.")
 i = chooser_ui(view)
 ev = view.evaluation
-st.caption(f"Test image #{i} is a {digits[int(ev.labels[i])]}; the network says {digits[int(ev.predicted[i])]} "
+st.caption(f"Test image #{i} is {words.a(digits[int(ev.labels[i])])}; the network says {digits[int(ev.predicted[i])]} "
            f"with P({digits[1]}) = {ev.proba[i]:.4f}.")
 flipui.flip_ui(view, view.pair.x_test[i], ("test", i), key="flip")
