@@ -26,8 +26,9 @@ def test_a_lesson_link(page, app_url):
     expect(slider_group("Iterations")).not_to_have_attribute("data-disabled", "true")
     expect(sidebar.get_by_text("Advanced")).to_have_count(0)
     # the presenter view: larger type, no header
-    size = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stMain\"] p')).fontSize")
-    assert float(size.rstrip("px")) >= 20, size
+    page.wait_for_function("""() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 20 &&
+        Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))
+          .some(p => parseFloat(getComputedStyle(p).fontSize) >= 20)""", timeout=EXPECT_MS)
     expect(page.locator('[data-testid="stHeader"]')).to_be_hidden()
     assert "lock=n1" in page.url and "pages=train" in page.url and "present=1" in page.url
     screenshot(page, "teacher-link", full_page=False)
