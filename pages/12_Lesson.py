@@ -12,6 +12,7 @@ from ssnn_app import (
     fig_weights,
     livepanel,
     navigation,
+    pagekit,
     readmodel,
     settings,
     widgets,
@@ -216,11 +217,7 @@ STEP_UI = [step_problem, step_one_digit, step_flatten, step_standardise, step_ne
 
 st.title("Lesson: a neural network that tells 0 from 1")
 hyper = settings.current()
-pair = app_data.pair(hyper.digits)
-if pair is None:
-    st.error(f"No MNIST data: {app_data.missing_reason()}")
-    app_data.data_upload_ui("lesson_upload")
-    st.stop()
+pair = pagekit.require_pair(hyper.digits, "lesson_upload")
 step = current_step()
 nav_ui(step, "top")
 st.header(f"{step}. {STEPS[step - 1]}")

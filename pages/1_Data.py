@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_data, memo, settings, widgets, words
+from ssnn_app import fig_data, memo, pagekit, settings, widgets, words
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import blank_pixel_ink
 from ssnn_core.scaling import SEED_EPSILON
@@ -16,11 +16,7 @@ SPLITS = ("train", "test")
 setup_page("Data", "📊")
 st.title("The data: handwritten digits as numbers")
 hyper = settings.current()
-pair = app_data.pair(hyper.digits)
-if pair is None:
-    st.error(f"No MNIST data: {app_data.missing_reason()}")
-    app_data.data_upload_ui("data_page_upload")
-    st.stop()
+pair = pagekit.require_pair(hyper.digits, "data_page_upload")
 digits = hyper.digits
 rows = {"train": (pair.x_train, pair.y_train), "test": (pair.x_test, pair.y_test)}
 

@@ -10,12 +10,12 @@ from ssnn_app import (
     livepanel,
     modelfiles,
     navigation,
+    pagekit,
     readmodel,
     settings,
     teacher,
     widgets,
 )
-from ssnn_app import data as app_data
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Train", "🏋️")
@@ -57,10 +57,7 @@ def save_and_share_ui(run, active: bool, flags) -> None:
 hyper = widgets.settings_ui()
 commands.prepare(hyper)  # the training process standardises these digits now, not at the click
 
-if app_data.pair(hyper.digits) is None:
-    st.error(f"No MNIST data: {app_data.missing_reason()}")
-    app_data.data_upload_ui()
-    st.stop()
+pagekit.require_pair(hyper.digits, "data_upload")
 
 if st.session_state.pop("autostart", False):
     commands.train(hyper)

@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ssnn_app import commands, fig_data, fig_howto, memo, navigation, readmodel, settings, words
-from ssnn_app import data as app_data
+from ssnn_app import commands, fig_data, fig_howto, memo, navigation, pagekit, readmodel, settings, words
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import GRADCHECK_TOLERANCE, gradient_check
 from ssnn_core.network import n_params
@@ -32,9 +31,7 @@ def subject() -> tuple[readmodel.View, str] | None:
 
 found = subject()
 if found is None:
-    st.error(f"No MNIST data: {app_data.missing_reason()}")
-    app_data.data_upload_ui("howto_upload")
-    st.stop()
+    pagekit.no_data_stop("howto_upload")
 sub, what = found
 n1, m = sub.params["W1"].shape[0], len(sub.pair.y_train)
 a, b = sub.hyper.digits

@@ -49,7 +49,7 @@ def _frame_data(frame, labels, predicted, xr, yr) -> list[dict]:
     for c in (0, 1):
         mine = labels == c
         data.append({"x": _clip(frame.x[mine], xr), "y": _clip(frame.y[mine], yr),
-                     "marker.symbol": np.where(predicted[mine] == c, RIGHT, WRONG).astype(np.int8)})
+                     "marker": {"symbol": np.where(predicted[mine] == c, RIGHT, WRONG).astype(np.int8)}})
     data.append({"x": [frame.boundary, frame.boundary], "y": yr})
     return data
 
@@ -80,7 +80,7 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
         fx, fy = ranges([frame]) if fit_each else (xr, yr)
         layout = {"xaxis": {"range": fx}, "yaxis": {"range": fy}} if fit_each else {}
         data = _frame_data(frame, labels, pred, fx, fy)
-        fig_frames.append(go.Frame(name=str(it), data=[go.Scatter(**_unflatten(d)) for d in data],
+        fig_frames.append(go.Frame(name=str(it), data=[go.Scatter(**d) for d in data],
                                    traces=[0, 1, 2], layout=layout))
         steps.append({"method": "animate", "label": str(it),
                       "args": [[str(it)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
@@ -104,15 +104,3 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
         sliders=[{"active": len(steps) - 1, "steps": steps, "x": 0.17, "len": 0.83, "y": -0.1, "yanchor": "top",
                   "currentvalue": {"prefix": "iteration "}, "pad": {"t": 30}}] if steps else [])
     return fig
-
-
-def _unflatten(d: dict) -> dict:
-    """{"marker.symbol": v} -> {"marker": {"symbol": v}}; only the attributes a frame changes."""
-    out: dict = {}
-    for k, v in d.items():
-        head, _, tail = k.partition(".")
-        if tail:
-            out.setdefault(head, {})[tail] = v
-        else:
-            out[k] = v
-    return out

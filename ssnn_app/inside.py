@@ -28,11 +28,13 @@ def _kept(kind: str, view: View, options, make):
 
 def states(view: View) -> list[tuple[int, dict]]:
     """(iteration, params) the run went through: its replay snapshots, then the model as it is now
-    (the last snapshot is often a few iterations short of it)."""
-    out = [(s.iteration, s.params()) for s in view.snapshots]
-    if not out or out[-1][0] != view.iteration:
-        out.append((view.iteration, view.params))
-    return out
+    (the last snapshot is often a few iterations short of it). Made once per model state."""
+    def make():
+        out = [(s.iteration, s.params()) for s in view.snapshots]
+        if not out or out[-1][0] != view.iteration:
+            out.append((view.iteration, view.params))
+        return out
+    return _kept("states", view, (), make)
 
 
 def start(view: View) -> dict:
@@ -110,8 +112,10 @@ def what_if(view: View, off: tuple, scale: tuple) -> knockout.WhatIf:
 
 def flips(view: View, pixels: np.ndarray, name) -> tuple[flip.Flip | None, flip.Flip | None]:
     """(smallest change, fewest pixels) that flip the answer for an image; name: what identifies it."""
-    return _kept("flip", view, name, lambda: (flip.smallest_flip(view.params, view.scaler, pixels),
-                                              flip.fewest_pixels_flip(view.params, view.scaler, pixels)))
+    def make():
+        fewest = flip.fewest_pixels_flip(view.params, view.scaler, pixels)
+        return flip.smallest_flip(view.params, view.scaler, pixels, fewest=fewest), fewest
+    return _kept("flip", view, name, make)
 
 
 def dead(view: View) -> np.ndarray:

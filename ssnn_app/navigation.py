@@ -24,8 +24,6 @@ PAGES = [
 ]
 
 
-
-
 def _allowed(key: str) -> bool:
     return teacher.current().shows(key) and (key != "board" or board.enabled())
 

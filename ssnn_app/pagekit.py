@@ -71,3 +71,18 @@ def require_view(key: str, pin: bool = False) -> readmodel.View:
         c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
     train_here_button(key, column=c2)
     st.stop()
+
+
+def no_data_stop(key: str = "data_upload") -> None:
+    """Say there is no data, offer the upload, and stop the page."""
+    st.error(f"No MNIST data: {app_data.missing_reason()}")
+    app_data.data_upload_ui(key)
+    st.stop()
+
+
+def require_pair(digits: tuple[int, int], key: str):
+    """The selected digits' data; without any, say so, offer the upload, and stop the page."""
+    pair = app_data.pair(digits)
+    if pair is None:
+        no_data_stop(key)
+    return pair

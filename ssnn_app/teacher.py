@@ -17,8 +17,9 @@ import streamlit as st
 
 from ssnn_core import Hyper
 
-LOCKABLE = {"n1": "hidden", "lr": "learning_rate", "iters": "iterations", "seed": "seed", "digits": "digits",
-            "dtype": "dtype", "scaling": "scaling"}
+from . import settings
+
+LOCKABLE = {url: name for name, url in settings.URL_FIELDS.items()}   # URL name -> Hyper field, as settings
 HIDEABLE = {"advanced": "the Advanced settings (precision, scaling)", "share": "the share link",
             "upload": "model upload and download"}
 PAGES = {"home": "Home", "lesson": "Lesson", "data": "Data", "train": "Train", "weights": "Weights", "mistakes": "Mistakes",
@@ -90,7 +91,6 @@ def current() -> Flags:
     """This session's flags, read from its URL on its first run (before the navigation is built)."""
     ss = st.session_state
     if "teacher" not in ss:
-        from . import settings
         hyper, _ = settings.hyper_from_query(st.query_params)
         ss["teacher"], ss["teacher_problems"] = from_query(st.query_params, hyper)
     return ss["teacher"]

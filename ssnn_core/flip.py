@@ -206,19 +206,21 @@ def _walk(net: _Net, p0, s, target, fixed=None) -> tuple[np.ndarray, int] | None
     return None
 
 
-def smallest_flip(params: dict, scaler: Standardiser, pixels, margin: float = 1e-3) -> Flip | None:
+def smallest_flip(params: dict, scaler: Standardiser, pixels, margin: float = 1e-3,
+                  fewest: Flip | None | str = "find") -> Flip | None:
     """A small L2 change (pixel units) that flips the answer: the better of two exact walks over the pieces,
     the path (DeepFool-like: re-aimed along each piece's gradient, riding a kink where neither side leads on)
     and the ray clip(p - sign(z2) t g0/|g0|). On one piece both are the exact minimum, clip(p + lambda g);
     across pieces the answer is local, but never larger than the plain gradient step. The fewest-pixels
     answer is a third candidate: across pieces it is sometimes smaller still (one weak pixel moved far can
-    beat a walk that follows the gradient). The smallest of the three wins. None if none flips."""
+    beat a walk that follows the gradient). The smallest of the three wins. None if none flips.
+    fewest: fewest_pixels_flip's answer for the same image and margin, if already at hand."""
     net, p0, s, target = _start(params, scaler, pixels, margin)
     flips = []
     for method, fixed in (("path", None), ("ray", s * net.gradient(p0))):
         walked = _walk(net, p0, s, target, fixed)
         flips.append(_flip(method, net, p0, *walked) if walked else None)
-    flips.append(fewest_pixels_flip(params, scaler, pixels, margin))
+    flips.append(fewest_pixels_flip(params, scaler, pixels, margin) if isinstance(fewest, str) else fewest)
     flips = [f for f in flips if f is not None]
     return min(flips, key=lambda f: f.l2) if flips else None
 

@@ -58,6 +58,7 @@ def hidden_space(params: dict, X: np.ndarray, align: np.ndarray | None = None) -
 def replay(states: list[dict], X: np.ndarray) -> list[HiddenSpace]:
     """hidden_space of each parameter state in turn, each frame's axis aligned with the one before."""
     frames, axis = [], None
+    X = np.asarray(X, dtype=np.float64)                                        # converted once, not per frame
     for params in states:
         frame = hidden_space(params, X, axis)
         axis = frame.axis if frame.axis.any() else axis

@@ -17,7 +17,7 @@ from .network import cost_from_logits, hidden
 
 def edited(params: dict, off=(), scale: dict | None = None) -> dict:
     """A copy of params with the neurons in `off` knocked out and W2[j] multiplied by scale[j]."""
-    out = {k: np.array(v, copy=True) for k, v in params.items()}
+    out = {**params, "W2": np.array(params["W2"], copy=True)}       # only W2 changes; the rest is shared
     n1 = out["W2"].shape[1]
     for j, s in (scale or {}).items():
         if not 0 <= int(j) < n1:
