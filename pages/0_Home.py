@@ -4,6 +4,7 @@ import streamlit as st
 
 from ssnn_app import board, fig_home, navigation, settings, teacher, words
 from ssnn_app import data as app_data
+from ssnn_app.i18n import N_, _
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import Hyper
 from ssnn_core.network import n_params
@@ -11,31 +12,34 @@ from ssnn_core.network import n_params
 setup_page("Home", "🧠")
 hyper = settings.current()
 
-st.title("ssnn · see a neural network learn")
-st.markdown(
+st.title(_("ssnn · see a neural network learn"))
+st.markdown(_(
     "A **super simple neural network**, written from scratch in NumPy, learns to tell handwritten "
-    f"**{hyper.digits[0]}** from **{hyper.digits[1]}** in the MNIST database. Every part of it is on show: "
+    "**{a}** from **{b}** in the MNIST database. Every part of it is on show: "
     "the knobs, the training, the weights it learns and the digits it gets wrong."
-)
+).format(a=hyper.digits[0], b=hyper.digits[1]))
 
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(fig_home.network_figure(hyper.hidden), key="network")
 with right:
-    st.subheader("The network with the current settings")
-    st.markdown(
-        f"- input: 784 pixel values of a 28×28 image, standardised ({hyper.scaling} scaling)\n"
-        f"- hidden layer: **{hyper.hidden}** ReLU neurons\n"
-        f"- output: one logistic neuron, the probability the digit is {words.article(hyper.digits[1])} **{hyper.digits[1]}**\n"
-        f"- **{n_params(hyper.hidden):,}** numbers to learn, by full-batch gradient descent "
-        f"(learning rate {hyper.learning_rate:g}, {hyper.iterations} iterations, seed {hyper.seed})"
-    )
+    st.subheader(_("The network with the current settings"))
+    st.markdown("\n".join((
+        _("- input: 784 pixel values of a 28×28 image, standardised ({scaling} scaling)").format(scaling=hyper.scaling),
+        _("- hidden layer: **{n1}** ReLU neurons").format(n1=hyper.hidden),
+        _("- output: one logistic neuron, the probability the digit is {article} **{digit}**").format(
+            article=words.article(hyper.digits[1]), digit=hyper.digits[1]),
+        _("- **{n:,}** numbers to learn, by full-batch gradient descent "
+          "(learning rate {lr:g}, {iterations} iterations, seed {seed})").format(
+            n=n_params(hyper.hidden), lr=hyper.learning_rate, iterations=hyper.iterations, seed=hyper.seed),
+    )))
     pair = app_data.pair(hyper.digits)
     if pair is not None:
-        st.success(f"Data: {words.source_name(pair.source)} · {len(pair.y_train):,} training and {len(pair.y_test):,} test "
-                   f"images of {hyper.digits[0]} and {hyper.digits[1]}")
+        st.success(_("Data: {source} · {m:,} training and {mt:,} test images of {a} and {b}").format(
+            source=words.source_name(pair.source), m=len(pair.y_train), mt=len(pair.y_test), a=hyper.digits[0],
+            b=hyper.digits[1]))
     else:
-        st.error(f"No MNIST data yet: {app_data.missing_reason()}")
+        st.error(_("No MNIST data yet: {reason}").format(reason=app_data.missing_reason()))
         app_data.data_upload_ui("home_upload")
 
 
@@ -45,33 +49,35 @@ def _article_settings() -> None:
     st.session_state["autostart"] = True  # the Train page starts it, with its live chart
 
 
-st.button("▶ Train with the article's settings", type="primary", on_click=_article_settings, key="b_article",
+st.button(_("▶ Train with the article's settings"), type="primary", on_click=_article_settings, key="b_article",
           disabled=pair is None or not navigation.visible("pages/2_Train.py"),
-          help="784 → 10 → 1, learning rate 0.5, 500 iterations, seed 561, float64, the article's scaling.")
+          help=_("784 → 10 → 1, learning rate 0.5, 500 iterations, seed 561, float64, the article's scaling."))
 if st.session_state.pop("goto_train", False):
     st.switch_page("pages/2_Train.py")
 
-st.subheader("Where to go")
+st.subheader(_("Where to go"))
 guide = [
-    ("pages/12_Lesson.py", "Lesson", ":material/school:", "the article's path step by step, training included"),
-    ("pages/1_Data.py", "Data", "📊", "the digits themselves: pixels, class balance, what standardisation does"),
-    ("pages/2_Train.py", "Train", "🏋️", "set the knobs, train, pause, step, and watch the cost fall live"),
-    ("pages/3_Weights.py", "Weights", "🔬", "every hidden neuron's 784 weights as a 28×28 picture, and how they formed"),
-    ("pages/4_Mistakes.py", "Mistakes", "🔍", "the test digits it gets wrong, and why"),
-    ("pages/5_How_it_works.py", "How it works", "🧮", "the maths with your numbers, one iteration step by step, gradient check"),
-    ("pages/6_Try_it.py", "Try it", "✍️", "draw or upload a digit and see what the network makes of it"),
-    ("pages/7_Landscape.py", "Landscape", ":material/landscape:",
-     "the cost along the straight line from start to finish, and a slice through the landscape around it"),
-    ("pages/8_Hidden_space.py", "Hidden space", ":material/scatter_plot:",
-     "where each test digit sits for the network, replayed as the two classes pull apart"),
-    ("pages/9_Flip_it.py", "Flip it", ":material/swap_horiz:",
-     "the smallest change to a digit that makes the network answer the other way"),
-    ("pages/10_Knock_out.py", "Knock out", ":material/block:",
-     "switch hidden neurons off and see which ones matter"),
+    ("pages/12_Lesson.py", _("Lesson"), ":material/school:", _("the article's path step by step, training included")),
+    ("pages/1_Data.py", _("Data"), "📊", _("the digits themselves: pixels, class balance, what standardisation does")),
+    ("pages/2_Train.py", _("Train"), "🏋️", _("set the knobs, train, pause, step, and watch the cost fall live")),
+    ("pages/3_Weights.py", _("Weights"), "🔬",
+     _("every hidden neuron's 784 weights as a 28×28 picture, and how they formed")),
+    ("pages/4_Mistakes.py", _("Mistakes"), "🔍", _("the test digits it gets wrong, and why")),
+    ("pages/5_How_it_works.py", _("How it works"), "🧮",
+     _("the maths with your numbers, one iteration step by step, gradient check")),
+    ("pages/6_Try_it.py", _("Try it"), "✍️", _("draw or upload a digit and see what the network makes of it")),
+    ("pages/7_Landscape.py", _("Landscape"), ":material/landscape:",
+     _("the cost along the straight line from start to finish, and a slice through the landscape around it")),
+    ("pages/8_Hidden_space.py", _("Hidden space"), ":material/scatter_plot:",
+     _("where each test digit sits for the network, replayed as the two classes pull apart")),
+    ("pages/9_Flip_it.py", _("Flip it"), ":material/swap_horiz:",
+     _("the smallest change to a digit that makes the network answer the other way")),
+    ("pages/10_Knock_out.py", _("Knock out"), ":material/block:",
+     _("switch hidden neurons off and see which ones matter")),
 ]
 if board.enabled():
-    guide.append(("pages/11_Class_board.py", "Class board", ":material/leaderboard:",
-                  "every run that ended on this server: who found the best learning rate?"))
+    guide.append(("pages/11_Class_board.py", _("Class board"), ":material/leaderboard:",
+                  _("every run that ended on this server: who found the best learning rate?")))
 for path, label, icon, what in guide:
     if not navigation.visible(path):          # a teacher's link may show only some pages
         continue
@@ -82,21 +88,22 @@ for path, label, icon, what in guide:
 
 def link_builder_ui() -> None:
     """For teachers: tick what a lesson locks, hides and shows; copy the link."""
-    with st.expander("For teachers: make a lesson link", icon=":material/school:"):
-        st.caption("The link opens ssnn with the current settings. Locked settings cannot be changed from the page; "
-                   "hidden pages are left out of the navigation; the presenter view has larger type for a projector.")
+    with st.expander(_("For teachers: make a lesson link"), icon=":material/school:"):
+        st.caption(_("The link opens ssnn with the current settings. Locked settings cannot be changed from the page; "
+                     "hidden pages are left out of the navigation; the presenter view has larger type for a projector."))
         c1, c2 = st.columns(2)
-        lock = c1.multiselect("Lock at the current values", list(teacher.LOCKABLE), key="w_link_lock",
-                              format_func=LOCK_LABELS.get)
-        hide = c2.multiselect("Hide", list(teacher.HIDEABLE), key="w_link_hide", format_func=teacher.HIDEABLE.get)
-        pages = st.multiselect("Show only these pages (none: all)", list(teacher.PAGES), key="w_link_pages",
-                               format_func=teacher.PAGES.get)
-        present = st.toggle("Presenter view (larger type, thicker lines)", key="w_link_present")
+        lock = c1.multiselect(_("Lock at the current values"), list(teacher.LOCKABLE), key="w_link_lock",
+                              format_func=lambda k: _(LOCK_LABELS[k]))
+        hide = c2.multiselect(_("Hide"), list(teacher.HIDEABLE), key="w_link_hide",
+                              format_func=lambda k: _(teacher.HIDEABLE[k]))
+        pages = st.multiselect(_("Show only these pages (none: all)"), list(teacher.PAGES), key="w_link_pages",
+                               format_func=lambda k: _(teacher.PAGES[k]))
+        present = st.toggle(_("Presenter view (larger type, thicker lines)"), key="w_link_present")
         flags = teacher.Flags({teacher.LOCKABLE[k]: getattr(hyper, teacher.LOCKABLE[k]) for k in lock},
                               frozenset(hide), tuple(k for k in teacher.PAGES if k in pages), present)
         st.code(settings.share_link(flags), language=None)
 
 
-LOCK_LABELS = {"n1": "hidden neurons n1", "lr": "learning rate", "iters": "iterations", "seed": "seed",
-               "digits": "the digit pair", "dtype": "precision", "scaling": "scaling"}
+LOCK_LABELS = {"n1": N_("hidden neurons n1"), "lr": N_("learning rate"), "iters": N_("iterations"), "seed": N_("seed"),
+               "digits": N_("the digit pair"), "dtype": N_("precision"), "scaling": N_("scaling")}
 link_builder_ui()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ssnn_app import data as app_data
 from ssnn_app import fig_data, memo, pagekit, settings, widgets, words
+from ssnn_app.i18n import _
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.inspect import blank_pixel_ink
 from ssnn_core.scaling import SEED_EPSILON
@@ -14,7 +15,7 @@ CLIP = 4.0  # standardised pixels mostly lie within ±4; colours saturate beyond
 SPLITS = ("train", "test")
 
 setup_page("Data", "📊")
-st.title("The data: handwritten digits as numbers")
+st.title(_("The data: handwritten digits as numbers"))
 hyper = settings.current()
 pair = pagekit.require_pair(hyper.digits, "data_page_upload")
 digits = hyper.digits
@@ -29,30 +30,34 @@ def stats() -> fig_data.DataStats:
 
 
 s = stats()
-st.markdown(
-    f"MNIST images of **{digits[0]}** and **{digits[1]}** ({words.source_name(pair.source)}): "
-    f"**{len(pair.y_train):,}** for training and **{len(pair.y_test):,}** for testing. "
-    f"Each is 28×28 = 784 grey values from 0 (black) to 255 (white). The network sees the 784 numbers as one "
-    f"column of `X`; label 1 means “{digits[1]}”. Indices are positions among the {digits[0]}s and "
-    f"{digits[1]}s of a split, in MNIST's order (the article's numbering). Change the digits on the Train page."
-)
+st.markdown(_(
+    "MNIST images of **{a}** and **{b}** ({source}): "
+    "**{n_train:,}** for training and **{n_test:,}** for testing. "
+    "Each is 28×28 = 784 grey values from 0 (black) to 255 (white). The network sees the 784 numbers as one "
+    "column of `X`; label 1 means “{b}”. Indices are positions among the {a}s and "
+    "{b}s of a split, in MNIST's order (the article's numbering). Change the digits on the Train page."
+).format(a=digits[0], b=digits[1], source=words.source_name(pair.source), n_train=len(pair.y_train),
+         n_test=len(pair.y_test)))
 
 
 # ------------------------------------------------------------------ browse
 
 
 def browse_ui() -> None:
-    st.subheader("Browse the digits")
+    st.subheader(_("Browse the digits"))
     c1, c2 = st.columns(2)
-    split = c1.radio("Split", SPLITS, horizontal=True, key="data_browse_split")
-    digit = c2.radio("Digit", digits, horizontal=True, key="data_browse_digit")
+    split = c1.radio(_("Split"), SPLITS, horizontal=True, key="data_browse_split", format_func=fig_data.split_name)
+    digit = c2.radio(_("Digit"), digits, horizontal=True, key="data_browse_digit")
     page_key = f"data_page_{split}_{digit}"  # a new set of digits starts at its own page 1
     x, y = rows[split]
     idx = fig_data.class_indices(y, digits.index(digit))
     pages = fig_data.page_count(len(idx), PER_PAGE)
     shown = idx[list(fig_data.page_slice(len(idx), st.session_state.get(page_key, 1), PER_PAGE))]
-    st.caption(f"{len(idx):,} {split} images of {digit} · {pages} pages of {PER_PAGE} · "
-               f"showing {split} #{shown[0]}…#{shown[-1]}" if len(shown) else "no images")
+    # Translators: {split} is the data split's name ("train" or "test", translated with context "data split").
+    st.caption(_("{n:,} {split} images of {digit} · {pages} pages of {per_page} · "
+                 "showing {split} #{first}…#{last}").format(
+        n=len(idx), split=fig_data.split_name(split), digit=digit, pages=pages, per_page=PER_PAGE,
+        first=shown[0], last=shown[-1]) if len(shown) else _("no images"))
     if len(shown):
         st.image([widgets.digit_png(fig_data.pixel_grid(x[i]), 3) for i in shown],
                  caption=[f"#{i}" for i in shown], width=84, output_format="PNG")
@@ -77,14 +82,15 @@ def _preset(index: int) -> None:
 
 
 def digit_ui() -> tuple[str, int]:
-    st.subheader("One digit, as the computer sees it")
+    st.subheader(_("One digit, as the computer sees it"))
     c1, c2, c3 = st.columns([1, 1, 2])
-    split = c1.radio("Split", SPLITS, horizontal=True, key="data_split", on_change=_clamp_index)
-    index = c2.number_input("Index", 0, len(rows[split][1]) - 1, 0, step=1, key="data_index")
+    split = c1.radio(_("Split"), SPLITS, horizontal=True, key="data_split", on_change=_clamp_index,
+                     format_func=fig_data.split_name)
+    index = c2.number_input(_("Index"), 0, len(rows[split][1]) - 1, 0, step=1, key="data_index")
     if len(s.ink_test):
-        c3.button(f"Test #{s.ink_test[0]}: ink where no training digit has any", key="b_data_preset",
-                  on_click=_preset, args=(s.ink_test[0],),
-                  help="The test digit that the article's scaling turns into numbers near 1e10.")
+        c3.button(_("Test #{index}: ink where no training digit has any").format(index=s.ink_test[0]),
+                  key="b_data_preset", on_click=_preset, args=(s.ink_test[0],),
+                  help=_("The test digit that the article's scaling turns into numbers near 1e10."))
     return split, int(index)
 
 
@@ -94,8 +100,10 @@ label = digits[int(rows[split][1][index])]
 pixels = fig_data.pixel_grid(x_row)
 left, right = st.columns([1, 6])  # 28 columns of 28 px fit beside the picture
 with left:
-    widgets.show_digit(pixels, caption=f"{split} #{index}: {words.a(label)}", scale=6)
-    st.caption(f"{int((pixels > 0).sum())} of 784 pixels have ink; the brightest is {int(pixels.max())}.")
+    widgets.show_digit(pixels, caption=_("{split} #{index}: {a_digit}").format(
+        split=fig_data.split_name(split), index=index, a_digit=words.a(label)), scale=6)
+    st.caption(_("{n} of 784 pixels have ink; the brightest is {brightest}.").format(
+        n=int((pixels > 0).sum()), brightest=int(pixels.max())))
 with right:
     st.dataframe(fig_data.pixel_table(pixels), key="data_pixels", height=1015, row_height=35,
                  column_config={str(c): st.column_config.NumberColumn(str(c), width=28) for c in range(28)})
@@ -104,54 +112,62 @@ with right:
 # ------------------------------------------------------------------ the whole set
 
 
-st.subheader("The whole training set")
+st.subheader(_("The whole training set"))
 c1, c2 = st.columns([2, 3])
 c1.plotly_chart(fig_data.balance_figure(s.train_counts, s.test_counts, digits), key="data_balance")
-c1.caption(f"Training: {s.train_counts[0]:,} × {digits[0]}, {s.train_counts[1]:,} × {digits[1]}; "
-           f"test: {s.test_counts[0]:,} × {digits[0]}, {s.test_counts[1]:,} × {digits[1]}. "
-           f"Roughly balanced, so always answering one digit would be right only about "
-           f"{100 * max(s.test_counts) / max(1, sum(s.test_counts)):.0f} % of the time.")
+c1.caption(_("Training: {train_a:,} × {a}, {train_b:,} × {b}; "
+             "test: {test_a:,} × {a}, {test_b:,} × {b}. "
+             "Roughly balanced, so always answering one digit would be right only about "
+             "{percent:.0f} % of the time.").format(
+    train_a=s.train_counts[0], train_b=s.train_counts[1], test_a=s.test_counts[0], test_b=s.test_counts[1],
+    a=digits[0], b=digits[1], percent=100 * max(s.test_counts) / max(1, sum(s.test_counts))))
 c2.plotly_chart(fig_data.mean_images_figure(s.means, digits), key="data_means")
-c2.caption("The average of each class: the network has to learn whatever separates these two shapes.")
+c2.caption(_("The average of each class: the network has to learn whatever separates these two shapes."))
 
 n_blank = int(s.blank.sum())
 c1, c2 = st.columns([2, 3])
 c1.plotly_chart(fig_data.std_figure(s.std, s.blank), key="data_std")
 c2.markdown(
-    f"**{n_blank} of the 784 pixels are blank in every training image** (red, mostly the border). "
-    f"Their standard deviation is 0, so standardising them, $(x - \\mu)/\\sigma$, divides by zero.\n\n"
-    f"- **safe** scaling (default, like scikit-learn's `StandardScaler`): where σ = 0 use 1 instead. "
-    f"Such a pixel stays 0 in training, and a test image with ink there gets a modest value.\n"
-    f"- **seed** scaling (the article's): σ + {SEED_EPSILON:g}. In training nothing happens (0/1e-9 = 0), "
-    f"but ink on such a pixel in a *new* image is divided by {SEED_EPSILON:g} and becomes gigantic.\n\n"
-    f"Because the blank pixels are 0 in every training image, they get no gradient: their weights in `W1` "
-    f"never move from the initial ≈0.01. Times 1e10, that is still a huge push on the hidden layer."
+    _("**{n} of the 784 pixels are blank in every training image** (red, mostly the border). "
+      "Their standard deviation is 0, so standardising them, {formula}, divides by zero.").format(
+        n=n_blank, formula="$(x - \\mu)/\\sigma$")
+    + "\n\n- "
+    + _("**safe** scaling (default, like scikit-learn's `StandardScaler`): where σ = 0 use 1 instead. "
+        "Such a pixel stays 0 in training, and a test image with ink there gets a modest value.")
+    + "\n- "
+    + _("**seed** scaling (the article's): σ + {eps:g}. In training nothing happens (0/1e-9 = 0), "
+        "but ink on such a pixel in a *new* image is divided by {eps:g} and becomes gigantic.").format(eps=SEED_EPSILON)
+    + "\n\n"
+    + _("Because the blank pixels are 0 in every training image, they get no gradient: their weights in `W1` "
+        "never move from the initial ≈0.01. Times 1e10, that is still a huge push on the hidden layer.")
 )
 if len(s.ink_test):
-    c2.info(f"Test images with ink on a blank pixel: {', '.join(f'#{i}' for i in s.ink_test[:10])}"
-            f"{' …' if len(s.ink_test) > 10 else ''}. The button above shows the first.")
+    c2.info(_("Test images with ink on a blank pixel: {images}. The button above shows the first.").format(
+        images=", ".join(f"#{i}" for i in s.ink_test[:10]) + (" …" if len(s.ink_test) > 10 else "")))
 
 
 # ------------------------------------------------------------------ standardisation
 
 
-st.subheader(f"What standardisation does to {split} #{index}")
+st.subheader(_("What standardisation does to {split} #{index}").format(split=fig_data.split_name(split), index=index))
 marks = blank_pixel_ink(x_row, s.blank)
 after = {mode: fig_data.standardised(s.scalers[mode], x_row) for mode in ("safe", "seed")}
 cols = st.columns(3)
-cols[0].plotly_chart(fig_data.digit_heatmap(x_row, "raw pixels", marks, diverging=False), key="data_std_raw")
+cols[0].plotly_chart(fig_data.digit_heatmap(x_row, _("raw pixels"), marks, diverging=False), key="data_std_raw")
 cols[1].plotly_chart(fig_data.digit_heatmap(after["safe"], "safe: (x − μ) / σ, σ = 0 → 1", marks, clip=CLIP),
-                     key="data_std_safe")
+                     key="data_std_safe")   # the scaling's name (as the Scaling setting shows it) and its formula
 cols[2].plotly_chart(fig_data.digit_heatmap(after["seed"], "seed: (x − μ) / (σ + 1e-9)", marks, clip=CLIP),
                      key="data_std_seed")
 safe_hi, seed_hi = np.abs(after["safe"]).max(), np.abs(after["seed"]).max()
 if len(marks):
-    st.warning(f"{split} #{index} has ink on {len(marks)} pixel(s) that are blank in every training image "
-               f"(ringed in red). Safe scaling keeps its largest value at {safe_hi:.3g} (pixels that training "
-               f"images almost never ink have a small σ, so they still stand out); the article's "
-               f"scaling makes it **{seed_hi:.3g}**, which swamps everything else the network sees. "
-               f"That is why the article's run gets test #1749 wrong, and safe scaling does not.")
+    st.warning(_("{split} #{index} has ink on {n} pixel(s) that are blank in every training image "
+                 "(ringed in red). Safe scaling keeps its largest value at {safe:.3g} (pixels that training "
+                 "images almost never ink have a small σ, so they still stand out); the article's "
+                 "scaling makes it **{seed:.3g}**, which swamps everything else the network sees. "
+                 "That is why the article's run gets test #1749 wrong, and safe scaling does not.").format(
+        split=fig_data.split_name(split), index=index, n=len(marks), safe=safe_hi, seed=seed_hi))
 else:
-    st.caption(f"No ink on always-blank pixels here, so both scalings give (almost) the same numbers: "
-               f"largest |value| {safe_hi:.3g} (safe) and {seed_hi:.3g} (seed). Standardising puts every pixel "
-               f"on a similar scale around 0, which lets one learning rate suit all 784 weights.")
+    st.caption(_("No ink on always-blank pixels here, so both scalings give (almost) the same numbers: "
+                 "largest |value| {safe:.3g} (safe) and {seed:.3g} (seed). Standardising puts every pixel "
+                 "on a similar scale around 0, which lets one learning rate suit all 784 weights.").format(
+        safe=safe_hi, seed=seed_hi))

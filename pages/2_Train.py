@@ -16,32 +16,34 @@ from ssnn_app import (
     teacher,
     widgets,
 )
+from ssnn_app.i18n import _
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Train", "🏋️")
-st.title("Train the network")
+st.title(_("Train the network"))
 
 
 def save_and_share_ui(run, active: bool, flags) -> None:
-    st.subheader("Save and share")
+    st.subheader(_("Save and share"))
     c1, c2, c3 = st.columns(3)
     if "upload" not in flags.hidden:
         if active:
-            c1.caption("The model and its history can be downloaded once the run is paused or finished.")
+            c1.caption(_("The model and its history can be downloaded once the run is paused or finished."))
         elif run is not None:
             view = readmodel.view_of(run)
-            c1.download_button("Download model (.npz)", readmodel.model_bytes(view), "ssnn-model.npz",
+            c1.download_button(_("Download model (.npz)"), readmodel.model_bytes(view), "ssnn-model.npz",
                                "application/octet-stream", key="dl_model", on_click="ignore")
             if view.history.iteration:
-                c2.download_button("Download history (CSV)", readmodel.history_file(view), "ssnn-history.csv",
+                c2.download_button(_("Download history (CSV)"), readmodel.history_file(view), "ssnn-history.csv",
                                    "text/csv", key="dl_history", on_click="ignore")
     if "share" not in flags.hidden:
-        with c3.popover("Share these settings"):
-            st.caption("This link opens ssnn with the same settings (copy button on the right):")
+        with c3.popover(_("Share these settings")):
+            st.caption(_("This link opens ssnn with the same settings (copy button on the right):"))
             st.code(settings.share_link(), language=None)
     if "upload" in flags.hidden:
         return
-    uploaded = st.file_uploader("Inspect a saved model (.npz)", type=["npz"], key="model_upload", max_upload_size=8)
+    uploaded = st.file_uploader(_("Inspect a saved model (.npz)"), type=["npz"], key="model_upload",
+                                max_upload_size=8)
     if uploaded is not None and st.session_state.get("_uploaded_seen") != uploaded.file_id:
         st.session_state["_uploaded_seen"] = uploaded.file_id
         problem = modelfiles.load_uploaded_model(uploaded)
@@ -51,7 +53,8 @@ def save_and_share_ui(run, active: bool, flags) -> None:
             st.session_state.pop("upload_problem", None)
             st.rerun()
     if st.session_state.get("upload_problem"):
-        st.error(f"Model not loaded, the current one is kept: {st.session_state['upload_problem']}")
+        st.error(_("Model not loaded, the current one is kept: {problem}").format(
+            problem=st.session_state["upload_problem"]))
 
 
 hyper = widgets.settings_ui()
@@ -63,8 +66,8 @@ if st.session_state.pop("autostart", False):
     commands.train(hyper)
 run = commands.current_run()
 if run is not None and run.origin != "uploaded" and not run.compatible(hyper):
-    st.info("The network or data settings changed: **Train** or **Reset** starts a new network "
-            "(the one below was trained with the old settings).")
+    st.info(_("The network or data settings changed: **Train** or **Reset** starts a new network "
+              "(the one below was trained with the old settings)."))
 
 
 def _step(n: int) -> None:
@@ -76,19 +79,20 @@ def _step(n: int) -> None:
 def transport_ui(run) -> None:
     active = run is not None and run.status.active
     cols = st.columns([1, 1, 1, 1, 1.3, 1])
-    cols[0].button("▶ Train", type="primary", on_click=lambda: commands.train(settings.current()), disabled=active,
-                   key="b_train", help="Train to the set number of iterations (continues a paused run).")
-    cols[1].button("⏸ Pause", on_click=commands.pause, disabled=not active, key="b_pause")
-    cols[2].button("Step 1", on_click=_step, args=(1,), disabled=active, key="b_step1")
+    cols[0].button(_("▶ Train"), type="primary", on_click=lambda: commands.train(settings.current()),
+                   disabled=active, key="b_train",
+                   help=_("Train to the set number of iterations (continues a paused run)."))
+    cols[1].button(_("⏸ Pause"), on_click=commands.pause, disabled=not active, key="b_pause")
+    cols[2].button(_("Step {n}").format(n=1), on_click=_step, args=(1,), disabled=active, key="b_step1")
     n = cols[4].number_input("N", 1, 1000, 10, key="w_step_n", label_visibility="collapsed")
-    cols[3].button(f"Step {n}", on_click=_step, args=(int(n),), disabled=active, key="b_stepn")
-    cols[5].button("↺ Reset", on_click=lambda: commands.reset(settings.current()), key="b_reset",
-                   help="Back to the initial weights of the current settings.")
+    cols[3].button(_("Step {n}").format(n=n), on_click=_step, args=(int(n),), disabled=active, key="b_stepn")
+    cols[5].button(_("↺ Reset"), on_click=lambda: commands.reset(settings.current()), key="b_reset",
+                   help=_("Back to the initial weights of the current settings."))
 
 
 transport_ui(run)
 run = commands.current_run()
-log_y = st.toggle("Log-scale cost", value=True, key="w_log")
+log_y = st.toggle(_("Log-scale cost"), value=True, key="w_log")
 active = run is not None and run.status.active
 livepanel.show(run, log_y, hyper.iterations, "cost_chart")
 
@@ -98,25 +102,26 @@ if (problem := live.problem(run)) is not None:
 view = readmodel.view_of(run) if run is not None and run.state.iteration > 0 and not active else None
 if view is not None and view.evaluation is not None:
     ev = view.evaluation
-    st.subheader("Result on the test set")
+    st.subheader(_("Result on the test set"))
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Test error rate", f"{100 * ev.error_rate:.3f} %")
-    c2.metric("Misclassified", f"{ev.errors} of {ev.labels.size:,}")
+    c1.metric(_("Test error rate"), f"{100 * ev.error_rate:.3f} %")
+    c2.metric(_("Misclassified"), _("{errors} of {total:,}").format(errors=ev.errors, total=ev.labels.size))
     h = view.history
-    c3.metric("Final train cost", f"{h.train_cost[-1]:.6f}" if h.train_cost else "–",
-              help=f"The cost iteration {h.iteration[-1] if h.iteration else 0} saw, before its update (as the "
-                   "article prints it); How it works shows the cost of the parameters after it.")
-    c4.metric("Test accuracy", f"{100 * (1 - ev.error_rate):.2f} %")
+    c3.metric(_("Final train cost"), f"{h.train_cost[-1]:.6f}" if h.train_cost else "–",
+              help=_("The cost iteration {iteration} saw, before its update (as the article prints it); "
+                     "How it works shows the cost of the parameters after it.").format(
+                  iteration=h.iteration[-1] if h.iteration else 0))
+    c4.metric(_("Test accuracy"), f"{100 * (1 - ev.error_rate):.2f} %")
     left, right = st.columns([1, 2])
     left.plotly_chart(live.confusion_figure(run, view), key="confusion")
-    right.markdown("Rows are the true digit, columns what the network said. "
-                   "The **Mistakes** page shows every misclassified digit and why.")
+    right.markdown(_("Rows are the true digit, columns what the network said. "
+                     "The **Mistakes** page shows every misclassified digit and why."))
     if navigation.visible("pages/4_Mistakes.py"):
-        right.page_link("pages/4_Mistakes.py", label="See the mistakes", icon="🔍")
+        right.page_link("pages/4_Mistakes.py", label=_("See the mistakes"), icon="🔍")
 
 finished = history_log.finished()
 if len(finished) > 1:
-    st.subheader("Compare runs")
+    st.subheader(_("Compare runs"))
     st.plotly_chart(fig_train.compare_figure(finished, log_y), key="compare")
 
 flags = teacher.current()

@@ -7,6 +7,7 @@ from ssnn_app import (
     commands,
     fig_tryit,
     flipui,
+    i18n,
     memo,
     navigation,
     numbersui,
@@ -17,15 +18,16 @@ from ssnn_app import (
     words,
 )
 from ssnn_app import data as app_data
+from ssnn_app.i18n import N_, _, ngettext
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.images import MAX_BYTES
 
 setup_page("Try it", "✍️")
-st.title("Try it: draw a digit")
+st.title(_("Try it: draw a digit"))
 
-SOURCES = ("Draw", "Upload", "Examples")
-HINTS = {"Draw": "Draw a digit on the canvas.", "Upload": "Upload a PNG or JPEG of one handwritten digit.",
-         "Examples": "No dataset here: only the noise example is available."}
+SOURCES = (N_("Draw"), N_("Upload"), N_("Examples"))      # the radio's values (English), shown with _()
+HINTS = {"Draw": N_("Draw a digit on the canvas."), "Upload": N_("Upload a PNG or JPEG of one handwritten digit."),
+         "Examples": N_("No dataset here: only the noise example is available.")}
 
 
 # ---------------------------------------------------------------- where the digit comes from
@@ -35,18 +37,18 @@ def draw_ui():
     st.space("small")                          # room for the canvas's floating toolbar
     result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
                        width=280, drawing_mode="freedraw", return_image_data=True, key="try_canvas")
-    st.caption("Draw one digit, big, in the middle. The bin icon above the canvas clears it, "
-               "the arrows undo and redo.")
+    st.caption(_("Draw one digit, big, in the middle. The bin icon above the canvas clears it, "
+                 "the arrows undo and redo."))
     return fig_tryit.prepare_canvas(result.image_data)
 
 
 def upload_ui():
-    f = st.file_uploader("A PNG or JPEG of one digit, dark on light or light on dark", type=["png", "jpg", "jpeg"],
-                         key="try_upload", max_upload_size=MAX_BYTES >> 20)
+    f = st.file_uploader(_("A PNG or JPEG of one digit, dark on light or light on dark"),
+                         type=["png", "jpg", "jpeg"], key="try_upload", max_upload_size=MAX_BYTES >> 20)
     if f is None:
         return None
-    # decoded once per file, not on every rerun
-    return memo.in_session("try_upload", f.file_id, lambda: fig_tryit.prepare_upload(f.getvalue()))
+    # decoded once per file, not on every rerun (and once per language: a bad file's reason is in words)
+    return memo.in_session("try_upload", (f.file_id, i18n.lang()), lambda: fig_tryit.prepare_upload(f.getvalue()))
 
 
 def _choose(example) -> None:
@@ -67,7 +69,7 @@ def _random_test(m: int, digits) -> None:
 
 def examples_ui(pair, view, digits):
     """Buttons for real test digits and for noise; returns the chosen one (a real digit by default)."""
-    st.caption("Real digits from the test set (never seen in training), or noise:")
+    st.caption(_("Real digits from the test set (never seen in training), or noise:"))
     cols = st.columns(2)
     k = 0
     if pair is not None:
@@ -76,26 +78,28 @@ def examples_ui(pair, view, digits):
             cols[k % 2].button(f"#{idx} · {what}", key=f"b_try_test_{i}", on_click=_choose,
                                args=(("test", idx, digits),), width="stretch")
             k += 1
-        cols[k % 2].button("🎲 Random", key="b_try_random", on_click=_random_test,
+        cols[k % 2].button(_("🎲 Random"), key="b_try_random", on_click=_random_test,
                            args=(len(pair.y_test), digits), width="stretch")
         k += 1
-    cols[k % 2].button("〰️ Try noise", key="b_try_noise", on_click=_noise, width="stretch")
+    cols[k % 2].button(_("〰️ Try noise"), key="b_try_noise", on_click=_noise, width="stretch")
     example = st.session_state.get("try_example")
     if example is not None and example[0] == "noise":
-        return fig_tryit.from_pixels(fig_tryit.noise_pixels(example[1]), f"random noise (seed {example[1]})")
+        return fig_tryit.from_pixels(fig_tryit.noise_pixels(example[1]),
+                                     _("random noise (seed {seed})").format(seed=example[1]))
     if pair is None:
         return None
     if example is None or example[2] != digits or example[1] >= len(pair.y_test):
         example = ("test", fig_tryit.example_indices(pair.y_test, digits)[0][0], digits)
     idx = example[1]
-    return fig_tryit.from_pixels(pair.x_test[idx], f"MNIST test image #{idx} (a {digits[pair.y_test[idx]]})")
+    return fig_tryit.from_pixels(pair.x_test[idx], _("MNIST test image #{idx} (a {digit})").format(
+        idx=idx, digit=digits[pair.y_test[idx]]))
 
 
 def input_ui(view, digits):
     ss = st.session_state
     if "w_try_source" not in ss:                  # widget state is dropped on other pages; keep the choice
         ss["w_try_source"] = ss.get("try_source", SOURCES[0])
-    source = st.radio("Where the digit comes from", SOURCES, horizontal=True, key="w_try_source")
+    source = st.radio(_("Where the digit comes from"), SOURCES, format_func=_, horizontal=True, key="w_try_source")
     ss["try_source"] = source
     if source == SOURCES[0]:
         return draw_ui()
@@ -109,20 +113,20 @@ def input_ui(view, digits):
 
 
 def steps_ui(prepared) -> None:
-    st.markdown("**Made MNIST-like, step by step**")
-    names = [name for name, _ in prepared.steps]
-    pngs = [widgets.digit_png(fig_tryit.thumbnail(img), scale=1) for _, img in prepared.steps]
+    st.markdown(_("**Made MNIST-like, step by step**"))
+    names = [fig_tryit.step_name(name) for name, _img in prepared.steps]
+    pngs = [widgets.digit_png(fig_tryit.thumbnail(img), scale=1) for _name, img in prepared.steps]
     st.image(pngs, caption=names, output_format="PNG", width=fig_tryit.THUMB)
 
 
 def exact_input_ui(prepared, view) -> None:
-    st.markdown("**The exact input the network sees**")
+    st.markdown(_("**The exact input the network sees**"))
     a, b = st.columns([1, 2])
     with a:
-        widgets.show_digit(prepared.pixels, "28×28 pixels, 0..255", scale=6)
+        widgets.show_digit(prepared.pixels, _("28×28 pixels, 0..255"), scale=6)
     if view is None:
-        b.caption("With a model, its standardised version appears here: each pixel minus the training mean, "
-                  "divided by the training standard deviation.")
+        b.caption(_("With a model, its standardised version appears here: each pixel minus the training mean, "
+                    "divided by the training standard deviation."))
         return
     x = view.scaler.transform(prepared.pixels.reshape(1, 784), view.params["W1"].dtype)   # (784, 1)
     b.plotly_chart(fig_tryit.input_figure(x[:, 0]), key="try_input")
@@ -134,29 +138,32 @@ def exact_input_ui(prepared, view) -> None:
 def model_ui(view) -> bool:
     """Say which model answers; offer to train one. True when there is a model to ask."""
     if view is not None and view.iteration > 0:
-        st.caption(f"Answered by the current model: {commands.current_run().describe()}.")
+        st.caption(_("Answered by the current model: {model}.").format(model=commands.current_run().describe()))
         return True
     h = settings.current()
     if view is None:
-        st.warning("A trained network is needed to make a prediction.")
+        st.warning(_("A trained network is needed to make a prediction."))
     else:
-        st.warning("This network has not been trained yet (iteration 0): its answers are coin flips.")
+        st.warning(_("This network has not been trained yet (iteration 0): its answers are coin flips."))
     c1, c2 = st.columns([2, 1])
-    pagekit.train_here_button("b_try_train", f"▶ Train a network here (784→{h.hidden}→1, {h.iterations} iterations)",
-                              column=c1)
+    pagekit.train_here_button("b_try_train", _("▶ Train a network here (784→{n1}→1, {iterations} iterations)").format(
+        n1=h.hidden, iterations=h.iterations), column=c1)
     if navigation.visible("pages/2_Train.py"):
-        c2.page_link("pages/2_Train.py", label="or watch it learn on the Train page", icon="🏋️")
+        c2.page_link("pages/2_Train.py", label=_("or watch it learn on the Train page"), icon="🏋️")
     return view is not None
 
 
 def teaching_note(digits, noise: bool) -> None:
-    note = (f"The network knows only two answers, **{digits[0]}** and **{digits[1]}**. A 7, a letter or a "
-            "scribble still gets one of them, often with high confidence: the probability says which side of "
-            "its dividing line the image falls on, not whether it is a digit at all.")
     if noise:
-        st.warning("This is random noise, not a digit. " + note)
+        st.warning(_("This is random noise, not a digit. The network knows only two answers, **{digit_a}** and "
+                     "**{digit_b}**. A 7, a letter or a scribble still gets one of them, often with high confidence: "
+                     "the probability says which side of its dividing line the image falls on, not whether it is a "
+                     "digit at all.").format(digit_a=digits[0], digit_b=digits[1]))
     else:
-        st.info(note + " Try **〰️ Try noise** under Examples: random pixels, not a digit at all.")
+        st.info(_("The network knows only two answers, **{digit_a}** and **{digit_b}**. A 7, a letter or a "
+                  "scribble still gets one of them, often with high confidence: the probability says which side of "
+                  "its dividing line the image falls on, not whether it is a digit at all. Try **〰️ Try noise** "
+                  "under Examples: random pixels, not a digit at all.").format(digit_a=digits[0], digit_b=digits[1]))
 
 
 def blank_ink_note(pred, view) -> None:
@@ -164,20 +171,28 @@ def blank_ink_note(pred, view) -> None:
     if not n:
         return
     if view.scaler.mode == "seed":
-        st.warning(f"{words.plural(n, 'inked pixel')} {'was' if n == 1 else 'were'} blank in every training image. The article's scaling divides them by "
-                   f"1e-9, so they reach {abs(pred.x[pred.blank_ink]).max():.3g} standard units and can swamp "
-                   "everything else (that is why the article gets test image 1749 wrong).")
+        st.warning(ngettext(
+            "{n:,} inked pixel was blank in every training image. The article's scaling divides them by 1e-9, so "
+            "they reach {units:.3g} standard units and can swamp everything else (that is why the article gets "
+            "test image 1749 wrong).",
+            "{n:,} inked pixels were blank in every training image. The article's scaling divides them by 1e-9, so "
+            "they reach {units:.3g} standard units and can swamp everything else (that is why the article gets "
+            "test image 1749 wrong).", n).format(n=n, units=abs(pred.x[pred.blank_ink]).max()))
     else:
-        st.caption(f"{words.plural(n, 'inked pixel')} {'was' if n == 1 else 'were'} blank in every training image: their weights never received a "
-                   "gradient and keep their small random starting values.")
+        st.caption(ngettext(
+            "{n:,} inked pixel was blank in every training image: their weights never received a gradient and "
+            "keep their small random starting values.",
+            "{n:,} inked pixels were blank in every training image: their weights never received a gradient and "
+            "keep their small random starting values.", n).format(n=n))
 
 
 def prediction_ui(prepared, view, digits, noise: bool) -> None:
     pred = fig_tryit.predict_digit(view.params, view.scaler, digits, prepared.pixels)
     c1, c2 = st.columns([1, 2])
-    c1.metric("The network says", str(pred.digit), border=True)
-    c1.metric("Confidence", fig_tryit.percent(pred.confidence),
-              help=f"P(it is {words.a(digits[1])}) = {pred.proba:.6g}, the logistic of z2 = {pred.explanation.z2:.4g}")
+    c1.metric(_("The network says"), str(pred.digit), border=True)
+    c1.metric(_("Confidence"), fig_tryit.percent(pred.confidence),
+              help=_("P(it is {a_digit}) = {proba:.6g}, the logistic of z2 = {z2:.4g}").format(
+                  a_digit=words.a(digits[1]), proba=pred.proba, z2=pred.explanation.z2))
     with c2:
         st.plotly_chart(fig_tryit.probability_figure(pred.proba, digits), key="try_proba")
         teaching_note(digits, noise)
@@ -186,8 +201,8 @@ def prediction_ui(prepared, view, digits, noise: bool) -> None:
     a.plotly_chart(fig_tryit.activations_figure(pred.explanation, view.params["W2"][0], digits), key="try_a1")
     b.plotly_chart(fig_tryit.contributions_figure(pred.explanation, digits), key="try_votes")
     numbersui.numbers_ui(view.params, pred.x, pred.explanation, digits, key="w_try_neuron")
-    st.subheader("How fragile is this answer?")
-    if st.toggle("Find the smallest change that flips it", key="w_try_flip"):
+    st.subheader(_("How fragile is this answer?"))
+    if st.toggle(_("Find the smallest change that flips it"), key="w_try_flip"):
         flipui.flip_ui(view, prepared.pixels, ("image", prepared.pixels.tobytes()), key="try_flip")
 
 
@@ -200,21 +215,21 @@ with left:
     prepared = input_ui(view, digits)
 with right:
     if prepared is None:
-        st.info(HINTS[st.session_state.get("try_source", SOURCES[0])])
+        st.info(_(HINTS[st.session_state.get("try_source", SOURCES[0])]))
     elif isinstance(prepared, str):
         st.error(prepared)
     elif prepared.empty:
-        st.info("No ink found: draw a digit.")
+        st.info(_("No ink found: draw a digit."))
     else:
         steps_ui(prepared)
         exact_input_ui(prepared, view)
 
 if prepared is not None and not isinstance(prepared, str) and not prepared.empty:
-    st.subheader("What the network says")
+    st.subheader(_("What the network says"))
     if model_ui(view):
         example = st.session_state.get("try_example")
         noise = st.session_state.get("w_try_source") == SOURCES[2] and example is not None and example[0] == "noise"
         prediction_ui(prepared, view, digits, noise)
 elif view is None or view.iteration == 0:
-    st.subheader("What the network says")
+    st.subheader(_("What the network says"))
     model_ui(view)

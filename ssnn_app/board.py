@@ -16,10 +16,17 @@ from dataclasses import dataclass
 
 from ssnn_core import Hyper
 
+from .i18n import N_, _
 from .lifecycle import Status
 
 BOARD_SIZE = 200           # entries kept, newest first
 ENDED = (Status.DONE, Status.DIVERGED)
+# a row's keys (English, the page sorts by them) -> the column header shown, with _()
+COLUMNS = {"digits": N_("digits"), "hidden n1": N_("hidden n1"), "learning rate": N_("learning rate"),
+           "iterations": N_("iterations"), "test error %": N_("test error %"), "final train cost": N_("final train cost"),
+           "test cost": N_("test cost"), "result": N_("result"), "seed": N_("seed"), "precision": N_("precision"),
+           "scaling": N_("scaling"), "ended": N_("ended")}
+RESULTS = {Status.DONE.value: N_("done"), Status.DIVERGED.value: N_("diverged")}   # a run's status, shown with _()
 
 
 def enabled() -> bool:
@@ -44,12 +51,13 @@ class Entry:
     def row(self, now: float) -> dict:
         h = self.hyper
         ago = max(0.0, now - self.ended_at)
-        return {"digits": f"{h.digits[0]} vs {h.digits[1]}", "hidden n1": h.hidden,
+        return {"digits": _("{a} vs {b}").format(a=h.digits[0], b=h.digits[1]), "hidden n1": h.hidden,
                 "learning rate": self.learning_rate, "iterations": self.iterations,
                 "test error %": None if self.test_error is None else 100 * self.test_error,
                 "final train cost": self.train_cost, "test cost": self.test_cost,
-                "result": self.status, "seed": h.seed, "precision": h.dtype, "scaling": h.scaling,
-                "ended": "just now" if ago < 60 else f"{ago / 60:.0f} min ago"}
+                "result": _(RESULTS[self.status]) if self.status in RESULTS else self.status, "seed": h.seed,
+                "precision": h.dtype, "scaling": h.scaling,
+                "ended": _("just now") if ago < 60 else _("{minutes:.0f} min ago").format(minutes=ago / 60)}
 
 
 def entry_of(run) -> Entry:

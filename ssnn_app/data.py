@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import streamlit as st
 
 from ssnn_core import DataError, Mnist, PairData, Standardiser, load_mnist, select_digits
 from ssnn_core.data import idx_bytes_to_mnist, npz_bytes_to_mnist
 
+from . import i18n
+from .i18n import _
 from .memo import Shared
 
 MAX_DATA_UPLOAD = 60 * 2**20  # mnist.npz is 11 MB; the four gzipped IDX files ~11 MB
 
 
-@st.cache_resource(show_spinner="Loading MNIST once for everyone on this server...")
-def _server_mnist() -> Mnist | str:
-    """The server's copy (SSNN_MNIST, Keras' cache, Keras, or a download), or the reason there is none."""
+_server_loaded = threading.Event()   # set once this process has looked for the server's copy
+
+
+@st.cache_resource(show_spinner=False)   # the spinner's text is in the session's language: see _server()
+def _server_mnist() -> Mnist | DataError:
+    """The server's copy (SSNN_MNIST, Keras' cache, Keras, or a download), or the reason there is none
+    (the error itself, shown in each session's language)."""
     try:
         return load_mnist(None)
     except DataError as exc:
-        return str(exc)
+        return exc.with_traceback(None)   # kept for the process: not its frames
+
+
+def _server() -> Mnist | DataError:
+    """_server_mnist(), with a spinner the first time this process loads it."""
+    if _server_loaded.is_set():
+        return _server_mnist()
+    with st.spinner(_("Loading MNIST once for everyone on this server...")):
+        found = _server_mnist()
+    _server_loaded.set()
+    return found
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -32,13 +50,14 @@ def mnist() -> Mnist | None:
     uploaded = st.session_state.get("uploaded_mnist")
     if uploaded is not None:
         return uploaded
-    m = _server_mnist()
+    m = _server()
     return m if isinstance(m, Mnist) else None
 
 
 def missing_reason() -> str | None:
-    m = _server_mnist()
-    return None if isinstance(m, Mnist) or st.session_state.get("uploaded_mnist") else m
+    """Why there is no data (in the session's language), or None when there is."""
+    m = _server()
+    return None if isinstance(m, Mnist) or st.session_state.get("uploaded_mnist") else i18n.error_text(m)
 
 
 def pair(digits: tuple[int, int]) -> PairData | None:
@@ -49,7 +68,7 @@ def pair(digits: tuple[int, int]) -> PairData | None:
         if digits not in cache:
             cache[digits] = select_digits(uploaded, digits)
         return cache[digits]
-    if not isinstance(_server_mnist(), Mnist):
+    if not isinstance(_server(), Mnist):
         return None
     return _server_pair(tuple(digits))
 
@@ -80,7 +99,7 @@ def read_upload(files) -> Mnist:
         raise DataError("no file given")
     total = sum(f.size for f in files)
     if total > MAX_DATA_UPLOAD:
-        raise DataError(f"upload is {total / 2**20:.0f} MB; MNIST is about 11 MB")
+        raise DataError("upload is {mb:.0f} MB; MNIST is about 11 MB", mb=total / 2**20)
     if len(files) == 1 and files[0].name.lower().endswith(".npz"):
         return npz_bytes_to_mnist(files[0].getvalue(), files[0].name)
     if len(files) == 4:
@@ -90,13 +109,13 @@ def read_upload(files) -> Mnist:
 
 def data_upload_ui(key: str = "data_upload") -> None:
     """An uploader for the dataset; a good upload replaces this session's dataset."""
-    files = st.file_uploader("Upload mnist.npz or the four IDX files", type=None,
+    files = st.file_uploader(_("Upload mnist.npz or the four IDX files"), type=None,
                              accept_multiple_files=True, key=key, max_upload_size=64)
-    if files and st.button("Use these files", key=f"{key}_go"):
+    if files and st.button(_("Use these files"), key=f"{key}_go"):
         try:
             st.session_state["uploaded_mnist"] = read_upload(files)
             st.session_state.pop("uploaded_pairs", None)
-            st.success("Dataset loaded for this session.")
+            st.success(_("Dataset loaded for this session."))
             st.rerun()
         except DataError as exc:
-            st.error(f"Could not use the upload: {exc}")
+            st.error(_("Could not use the upload: {reason}").format(reason=i18n.error_text(exc)))

@@ -19,6 +19,8 @@ from collections import OrderedDict, deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from ssnn_core import SsnnError
+
 from . import protocol as p
 
 MAX_PAIRS = 6             # digit pairs the training process keeps (about 12 MB each)
@@ -208,7 +210,7 @@ class Engine:
             except (EOFError, OSError):
                 break
             except Exception as exc:  # noqa: BLE001 - an unreadable message: this process is not to be trusted
-                reason = f"unreadable message from the training process ({type(exc).__name__})"
+                reason = SsnnError("unreadable message from the training process ({kind})", kind=type(exc).__name__)
                 proc.kill()
                 break
             if isinstance(msg, p.Stats):
@@ -228,7 +230,7 @@ class Engine:
             run = msg = None  # not held while waiting for the next message: the last run may be let go of
         inbox.close()
         proc.wait()
-        reason = reason or f"the training process ended (exit status {proc.returncode})"
+        reason = reason or SsnnError("the training process ended (exit status {code})", code=proc.returncode)
         with self._lock:                            # nothing this process held comes back
             lost = [self._runs.get(rid) for rid in list(has)]
             has.clear()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .i18n import _, pgettext
+
 
 def board_figure(entries: list) -> go.Figure:
     """Test error % (y) against the learning rate (x, log), one dot per run, colour = hidden neurons n1;
@@ -17,23 +19,24 @@ def board_figure(entries: list) -> go.Figure:
     fig = go.Figure()
     if done:
         fig.add_trace(go.Scatter(
-            x=[e.learning_rate for e in done], y=[100 * e.test_error for e in done], mode="markers", name="trained",
+            x=[e.learning_rate for e in done], y=[100 * e.test_error for e in done], mode="markers",
+            name=pgettext("class board: a run trained to the end", "trained"),
             marker={"size": 12, "color": [e.hyper.hidden for e in done], "colorscale": "Viridis", "cmin": 10,
                     "cmax": max(30, max(e.hyper.hidden for e in done)), "line": {"width": 1, "color": "#fff"},
                     "colorbar": {"title": {"text": "n1"}, "thickness": 12}},
-            customdata=np.array([[e.hyper.hidden, e.iterations, e.hyper.seed, f"{e.hyper.digits[0]} vs "
-                                  f"{e.hyper.digits[1]}"] for e in done], dtype=object),
-            hovertemplate="learning rate %{x:g} · n1 %{customdata[0]}<br>%{customdata[1]} iterations, seed "
-                          "%{customdata[2]}, %{customdata[3]}<br>test error %{y:.3f} %<extra></extra>"))
+            customdata=np.array([[e.hyper.hidden, e.iterations, e.hyper.seed, _("{a} vs {b}").format(
+                a=e.hyper.digits[0], b=e.hyper.digits[1])] for e in done], dtype=object),
+            hovertemplate=_("learning rate %{x:g} · n1 %{customdata[0]}<br>%{customdata[1]} iterations, seed "
+                            "%{customdata[2]}, %{customdata[3]}<br>test error %{y:.3f} %<extra></extra>")))
     if lost:
         top = max([100 * e.test_error for e in done] or [1.0]) * 1.15 or 1.0
         fig.add_trace(go.Scatter(
-            x=[e.learning_rate for e in lost], y=[top] * len(lost), mode="markers", name="diverged",
+            x=[e.learning_rate for e in lost], y=[top] * len(lost), mode="markers", name=_("diverged"),
             marker={"size": 12, "symbol": "x", "color": "#d62728"},
             customdata=[[e.hyper.hidden, e.iterations] for e in lost],
-            hovertemplate="learning rate %{x:g} · n1 %{customdata[0]}<br>diverged at iteration "
-                          "%{customdata[1]}<extra></extra>"))
+            hovertemplate=_("learning rate %{x:g} · n1 %{customdata[0]}<br>diverged at iteration "
+                            "%{customdata[1]}<extra></extra>")))
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": 1.1},
-                      xaxis={"title": {"text": "learning rate"}, "type": "log", "dtick": 1},
-                      yaxis={"title": {"text": "test error %"}, "rangemode": "tozero"})
+                      xaxis={"title": {"text": _("learning rate")}, "type": "log", "dtick": 1},
+                      yaxis={"title": {"text": _("test error %")}, "rangemode": "tozero"})
     return fig

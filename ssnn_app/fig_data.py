@@ -14,10 +14,17 @@ from plotly.subplots import make_subplots
 
 from ssnn_core.scaling import Standardiser
 
+from .i18n import _, pgettext
+
 SIDE = 28
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e")
 SPLIT_COLOURS = {"train": "#4c78a8", "test": "#f58518"}
 BLANK_COLOUR = "#d62728"
+
+
+def split_name(split: str) -> str:
+    """A split ("train" or "test") as a user reads it."""
+    return pgettext("data split", "train") if split == "train" else pgettext("data split", "test")
 
 
 # ------------------------------------------------------------------ browsing
@@ -124,27 +131,28 @@ def pixel_table(pixels: np.ndarray):
 
 def balance_figure(train: tuple[int, int], test: tuple[int, int], digits: tuple[int, int]) -> go.Figure:
     """Grouped bars: images per digit in the training and test sets, with the counts written on."""
-    names = [f"digit {d}" for d in digits]
+    names = [_("digit {digit}").format(digit=d) for d in digits]
     fig = go.Figure()
     for split, counts in (("train", train), ("test", test)):
-        fig.add_trace(go.Bar(x=names, y=list(counts), name=split, text=[f"{c:,}" for c in counts],
+        fig.add_trace(go.Bar(x=names, y=list(counts), name=split_name(split), text=[f"{c:,}" for c in counts],
                              textposition="outside", marker_color=SPLIT_COLOURS[split]))
     top = max(max(train), max(test), 1)
     fig.update_layout(barmode="group", height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis={"title": "images", "range": [0, top * 1.15]},
+                      yaxis={"title": _("images"), "range": [0, top * 1.15]},
                       legend={"orientation": "h", "y": 1.12})
     return fig
 
 
 def mean_images_figure(means: np.ndarray, digits: tuple[int, int]) -> go.Figure:
     """The (2, 28, 28) class means side by side, on one 0-255 grey scale."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"average {d}" for d in digits],
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_("average {digit}").format(digit=d) for d in digits],
                         horizontal_spacing=0.04)
     for col in (1, 2):
         fig.add_trace(go.Heatmap(z=means[col - 1], zmin=0, zmax=255, coloraxis="coloraxis",
-                                 hovertemplate="row %{y}, col %{x}: %{z:.1f}<extra></extra>"), row=1, col=col)
+                                 hovertemplate=_("row %{y}, col %{x}: %{z:.1f}") + "<extra></extra>"),
+                      row=1, col=col)
     fig.update_layout(coloraxis={"colorscale": "gray", "cmin": 0, "cmax": 255,
-                                 "colorbar": {"title": {"text": "mean"}}},
+                                 "colorbar": {"title": {"text": _("mean")}}},
                       height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10})
     for i in (1, 2):
         fig.update_xaxes(visible=False, constrain="domain", row=1, col=i)
@@ -155,17 +163,18 @@ def mean_images_figure(means: np.ndarray, digits: tuple[int, int]) -> go.Figure:
 
 def std_figure(std: np.ndarray, blank: np.ndarray) -> go.Figure:
     """Per-pixel standard deviation (784,) as a 28x28 map, with the always-blank pixels painted red."""
-    fig = go.Figure(go.Heatmap(z=std.reshape(SIDE, SIDE), colorscale="Viridis", name="std",
-                               colorbar={"title": {"text": "std"}},
-                               hovertemplate="row %{y}, col %{x}: std %{z:.1f}<extra></extra>"))
+    fig = go.Figure(go.Heatmap(z=std.reshape(SIDE, SIDE), colorscale="Viridis", name=_("std"),
+                               colorbar={"title": {"text": _("std")}},
+                               hovertemplate=_("row %{y}, col %{x}: std %{z:.1f}") + "<extra></extra>"))
     mask = np.where(blank.reshape(SIDE, SIDE), 1.0, np.nan)
     fig.add_trace(go.Heatmap(z=mask, colorscale=[[0, BLANK_COLOUR], [1, BLANK_COLOUR]], showscale=False,
-                             name="blank", hovertemplate="row %{y}, col %{x}: blank in every training image"
-                                                         "<extra></extra>"))
+                             name=_("blank"),
+                             hovertemplate=_("row %{y}, col %{x}: blank in every training image") + "<extra></extra>"))
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title={"text": f"std per pixel · red: blank in every training image ({int(blank.sum())})",
+                      title={"text": _("std per pixel · red: blank in every training image ({n})").format(
+                          n=int(blank.sum())),
                              "font": {"size": 13}})
     return fig
 
@@ -183,17 +192,21 @@ def digit_heatmap(values: np.ndarray, title: str, marks: np.ndarray | None = Non
         style = {"colorscale": "RdBu_r", "zmin": -clip, "zmax": clip}
     else:
         style = {"colorscale": "RdBu_r", "zmid": 0.0}
-    fig = go.Figure(go.Heatmap(z=z, hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>", **style))
+    fig = go.Figure(go.Heatmap(z=z, hovertemplate=_("row %{y}, col %{x}: %{z:.4g}") + "<extra></extra>", **style))
     if marks is not None and len(marks):
         rows, cols = np.divmod(np.asarray(marks), SIDE)
-        fig.add_trace(go.Scatter(x=cols, y=rows, mode="markers", name="ink on a blank pixel",
+        ink = _("ink on a blank pixel")
+        fig.add_trace(go.Scatter(x=cols, y=rows, mode="markers", name=ink,
                                  marker={"symbol": "circle-open", "size": 14, "color": BLANK_COLOUR,
                                          "line": {"width": 2}},
-                                 hovertemplate="ink on a blank pixel<extra></extra>"))
+                                 hovertemplate=ink + "<extra></extra>"))
     fig.update_xaxes(visible=False, constrain="domain", range=[-0.5, 27.5])
     fig.update_yaxes(visible=False, range=[27.5, -0.5], scaleanchor="x")
+    if clip and diverging:
+        text = _("{title}<br><sup>min {lo:.4g} · max {hi:.4g} · colours clipped at ±{clip:g}</sup>").format(
+            title=title, lo=lo, hi=hi, clip=clip)
+    else:
+        text = _("{title}<br><sup>min {lo:.4g} · max {hi:.4g}</sup>").format(title=title, lo=lo, hi=hi)
     fig.update_layout(height=330, margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=False,
-                      title={"text": f"{title}<br><sup>min {lo:.4g} · max {hi:.4g}"
-                                     f"{f' · colours clipped at ±{clip:g}' if clip and diverging else ''}</sup>",
-                             "font": {"size": 14}})
+                      title={"text": text, "font": {"size": 14}})
     return fig

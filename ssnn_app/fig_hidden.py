@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .i18n import _
+
 CLASS_COLOURS = ("#2166ac", "#b2182b")      # digit A blue, digit B red, as the Weights page's votes
 RIGHT, WRONG = 0, 4                          # Plotly marker symbols: circle, x
 BOUNDARY = "#222222"
@@ -64,16 +66,18 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
     last = frames[-1]
     xr, yr = ranges(frames if not fit_each else [last])
     fig = go.Figure()
+    hover = _("test #%{{customdata[0]}} · true {digit}<br>P({d1}) now %{{customdata[1]:.4f}}"
+              "<br>evidence W2·a1 %{{x:.4g}} (at the edge if far out)<extra></extra>")
     for c in (0, 1):
         idx = np.flatnonzero(labels == c)
         fig.add_trace(go.Scatter(
-            x=_clip(last.x[idx], xr), y=_clip(last.y[idx], yr), mode="markers", name=f"true {digits[c]}",
+            x=_clip(last.x[idx], xr), y=_clip(last.y[idx], yr), mode="markers",
+            name=_("true {digit}").format(digit=digits[c]),
             customdata=np.stack([idx, proba[idx]], axis=1).astype(np.float64),
             marker={"color": CLASS_COLOURS[c], "size": 6, "opacity": 0.6, "line": {"width": 0},
                     "symbol": np.where(predicted[-1][idx] == c, RIGHT, WRONG).astype(np.int8)},
-            hovertemplate=f"test #%{{customdata[0]}} · true {digits[c]}<br>P({digits[1]}) now %{{customdata[1]:.4f}}"
-                          "<br>evidence W2·a1 %{x:.4g} (at the edge if far out)<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[last.boundary] * 2, y=yr, mode="lines", name="decision boundary x = −b2",
+            hovertemplate=hover.format(digit=digits[c], d1=digits[1])))
+    fig.add_trace(go.Scatter(x=[last.boundary] * 2, y=yr, mode="lines", name=_("decision boundary x = −b2"),
                              line={"color": BOUNDARY, "width": 2, "dash": "dash"}, hoverinfo="skip"))
     steps, fig_frames = [], []
     for it, frame, pred in zip(iterations, frames, predicted):
@@ -86,21 +90,24 @@ def hidden_figure(iterations: list[int], frames: list, labels: np.ndarray, predi
                       "args": [[str(it)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                            "transition": {"duration": 0}}]})
     fig.frames = fig_frames
-    play = {"label": "▶ play", "method": "animate",
+    play = {"label": _("▶ play"), "method": "animate",
             "args": [None, {"frame": {"duration": 350, "redraw": True}, "transition": {"duration": 0},
                             "fromcurrent": False, "mode": "immediate"}]}   # from the start: the chart opens at the end
-    pause = {"label": "❚❚ pause", "method": "animate",
+    pause = {"label": _("❚❚ pause"), "method": "animate",
              "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
     if len(fig_frames) < 2:                   # nothing to replay: no slider, no play button
         fig.frames, steps = [], []
+    prefix, _n, suffix = _("iteration {n}").partition("{n}")   # the slider's "iteration 500", in any word order
+    current = {"prefix": prefix, **({"suffix": suffix} if suffix else {})}
     fig.update_layout(
         height=560, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest", clickmode="event+select",
         legend={"orientation": "h", "y": 1.08},
-        xaxis={"title": {"text": f"evidence W2·a1 (left of the line: says {digits[0]}, right: {digits[1]})"},
+        xaxis={"title": {"text": _("evidence W2·a1 (left of the line: says {d0}, right: {d1})").format(
+            d0=digits[0], d1=digits[1])},
                "range": xr, "zeroline": False},
-        yaxis={"title": {"text": "the spread W2 ignores (1st principal component off W2)"}, "range": yr},
+        yaxis={"title": {"text": _("the spread W2 ignores (1st principal component off W2)")}, "range": yr},
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.16, "xanchor": "left", "yanchor": "top",
                       "showactive": False, "pad": {"r": 10, "t": 0}, "buttons": [play, pause]}] if steps else [],
         sliders=[{"active": len(steps) - 1, "steps": steps, "x": 0.17, "len": 0.83, "y": -0.1, "yanchor": "top",
-                  "currentvalue": {"prefix": "iteration "}, "pad": {"t": 30}}] if steps else [])
+                  "currentvalue": current, "pad": {"t": 30}}] if steps else [])
     return fig

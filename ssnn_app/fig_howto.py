@@ -12,7 +12,10 @@ import plotly.graph_objects as go
 
 from ssnn_core.network import N0, PARAM_NAMES, backward, cost_from_logits, forward, n_params
 
-STAGES = ("Forward", "Cost", "Backward", "Update")
+from .i18n import N_, _
+
+# The stages' English names are keys (equations(), the page's notes); show them with _(stage).
+STAGES = (N_("Forward"), N_("Cost"), N_("Backward"), N_("Update"))
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e")
 HEAD = 50  # samples shown in the heatmaps of Z1, A1, dZ1
 
@@ -27,11 +30,20 @@ def shapes(n1: int, m: int, n0: int = N0) -> dict[str, tuple[int, int]]:
             "db2": (1, 1), "dZ1": (n1, m), "dW1": (n1, n0), "db1": (n1, 1)}
 
 
+# The tables' column names are their rows' keys (English, as the tests and column_config use them):
+# show a column as _(name), e.g. st.column_config.Column(_(name)).
+SHAPE_COLUMNS = (N_("array"), N_("shape"), N_("numbers"))
+UPDATE_COLUMNS = (N_("parameter"), "|W|", "|dW|", "|ΔW| = α|dW|", N_("max |ΔW|"), "|ΔW| / |W|")
+GRADCHECK_COLUMNS = (N_("parameter"), N_("index"), N_("backprop"), N_("numeric"), N_("relative error"),
+                     N_("crosses ReLU kink"), N_("pixel blank in every image"))
+
+
 def shape_rows(n1: int, m: int, n0: int = N0) -> list[dict]:
-    """Rows for a table of the parameters: name, shape, how many numbers."""
+    """Rows for a table of the parameters: name, shape, how many numbers. The keys stay English (show them
+    with _(key), as SHAPE_COLUMNS marks them); the last row's "total" is in the current language."""
     s = shapes(n1, m, n0)
     rows = [{"array": k, "shape": str(s[k]), "numbers": s[k][0] * s[k][1]} for k in PARAM_NAMES]
-    rows.append({"array": "total", "shape": "", "numbers": n_params(n1, n0)})
+    rows.append({"array": _("total"), "shape": "", "numbers": n_params(n1, n0)})
     return rows
 
 
@@ -47,6 +59,7 @@ def _sh(shape: tuple[int, int]) -> str:
 def equations(n1: int, m: int, n0: int = N0) -> dict[str, list[tuple[str, str]]]:
     """LaTeX for each stage: (equation, its shapes) pairs in the article's notation."""
     s = {k: _sh(v) for k, v in shapes(n1, m, n0).items()}
+    one_number, same_shapes = _("a single number;"), _("same shapes as the parameters, for")
     return {
         "Forward": [
             (r"Z^{[1]} = W^{[1]} X + b^{[1]}", rf"{s['Z1']} = {s['W1']}\,{s['X']} + {s['b1']}"),
@@ -56,7 +69,7 @@ def equations(n1: int, m: int, n0: int = N0) -> dict[str, list[tuple[str, str]]]
         ],
         "Cost": [
             (r"J = -\frac{1}{m} \sum_{i=1}^{m} \left[ y_i \log a_i + (1 - y_i) \log(1 - a_i) \right]",
-             rf"\text{{a single number; }} m = {_num(m)}"),
+             rf"\text{{{one_number} }} m = {_num(m)}"),
         ],
         "Backward": [
             (r"dZ^{[2]} = \frac{1}{m}\,(A^{[2]} - Y)", s["dZ2"]),
@@ -69,7 +82,7 @@ def equations(n1: int, m: int, n0: int = N0) -> dict[str, list[tuple[str, str]]]
         ],
         "Update": [
             (r"W^{[l]} := W^{[l]} - \alpha\, dW^{[l]},\quad b^{[l]} := b^{[l]} - \alpha\, db^{[l]}",
-             r"\text{same shapes as the parameters, for } l = 1, 2"),
+             rf"\text{{{same_shapes} }} l = 1, 2"),
         ],
     }
 
@@ -193,14 +206,15 @@ def gradcheck_verdict(results: list[dict]) -> tuple[float, int, int, int]:
 # ------------------------------------------------------------------ figures
 
 
-def matrix_heatmap(M: np.ndarray, title: str, diverging: bool = True, zlabel: str = "value") -> go.Figure:
-    """An (n1, k) array: one row per hidden neuron, one column per sample."""
+def matrix_heatmap(M: np.ndarray, title: str, diverging: bool = True, zlabel: str | None = None) -> go.Figure:
+    """An (n1, k) array: one row per hidden neuron, one column per sample (zlabel: "value" if not given)."""
     M = np.asarray(M, dtype=np.float64)
+    zlabel = _("value") if zlabel is None else zlabel
     style = {"colorscale": "RdBu_r", "zmid": 0.0} if diverging else {"colorscale": "Viridis", "zmin": 0.0}
     fig = go.Figure(go.Heatmap(z=M, colorbar={"title": {"text": zlabel}, "exponentformat": "e"},
-                               hovertemplate="neuron %{y}, sample %{x}: %{z:.4g}<extra></extra>", **style))
-    fig.update_xaxes(title_text="sample (first columns of X)")
-    fig.update_yaxes(title_text="hidden neuron", autorange="reversed")
+                               hovertemplate=_("neuron %{y}, sample %{x}: %{z:.4g}<extra></extra>"), **style))
+    fig.update_xaxes(title_text=_("sample (first columns of X)"))
+    fig.update_yaxes(title_text=_("hidden neuron"), autorange="reversed")
     fig.update_layout(height=int(min(420, max(220, 120 + 6 * M.shape[0]))), title={"text": title, "font": {"size": 14}},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
@@ -216,12 +230,12 @@ def class_histogram(values: np.ndarray, y: np.ndarray, digits: tuple[int, int], 
     centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
     fig = go.Figure()
     for label in (0, 1):
-        counts, _ = np.histogram(values[(np.asarray(y) > 0.5) == bool(label)], bins=edges)
-        fig.add_trace(go.Bar(x=centres, y=counts, width=width, name=f"digit {digits[label]}", opacity=0.65,
+        counts, _edges = np.histogram(values[(np.asarray(y) > 0.5) == bool(label)], bins=edges)
+        fig.add_trace(go.Bar(x=centres, y=counts, width=width, name=_("digit {digit}").format(digit=digits[label]), opacity=0.65,
                              marker_color=CLASS_COLOURS[label],
-                             hovertemplate="%{x:.3g}: %{y} images<extra></extra>"))
+                             hovertemplate=_("%{x:.3g}: %{y} images<extra></extra>")))
     fig.update_layout(barmode="overlay", height=300, title={"text": title, "font": {"size": 14}},
-                      xaxis={"title": xlabel, "exponentformat": "e"}, yaxis={"title": "images", "type": "log" if log_y else "linear",
+                      xaxis={"title": xlabel, "exponentformat": "e"}, yaxis={"title": _("images"), "type": "log" if log_y else "linear",
                                                  "dtick": 1 if log_y else None},
                       margin={"l": 10, "r": 10, "t": 60, "b": 10},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
@@ -244,7 +258,7 @@ def vector_bars(values: np.ndarray, title: str, ylabel: str) -> go.Figure:
     """A per-neuron vector (n1,) as bars, red for positive (votes for label 1) and blue for negative."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     fig = go.Figure(go.Bar(x=np.arange(v.size), y=v, marker_color=np.where(v >= 0, "#d62728", "#1f77b4"),
-                           hovertemplate="neuron %{x}: %{y:.4g}<extra></extra>"))
-    fig.update_layout(height=280, title={"text": title, "font": {"size": 14}}, xaxis_title="hidden neuron",
+                           hovertemplate=_("neuron %{x}: %{y:.4g}<extra></extra>")))
+    fig.update_layout(height=280, title={"text": title, "font": {"size": 14}}, xaxis_title=_("hidden neuron"),
                       yaxis_title=ylabel, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

@@ -10,10 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .fig_weights import DIVERGING, NEGATIVE, POSITIVE
+from .i18n import N_, _
 
 GALLERY_CAP = 60      # images shown at once; the rest are counted, not drawn
 TOP_CONTRIBUTIONS = 15
-SORTS = {"confident": "most confidently wrong first", "unsure": "least confident first", "index": "test index"}
+SORTS = {"confident": N_("most confidently wrong first"), "unsure": N_("least confident first"),
+         "index": N_("test index")}   # shown with _()
 
 
 def gallery_order(indices: np.ndarray, proba: np.ndarray, labels: np.ndarray, sort: str = "confident",
@@ -39,12 +41,12 @@ def waterfall_parts(contributions: np.ndarray, b2: float, top: int = TOP_CONTRIB
     order = np.argsort(-np.abs(c), kind="stable")
     order = order[c[order] != 0]
     shown, rest = order[:top], order[top:]
-    names = [f"neuron {j}" for j in shown]
+    names = [_("neuron {j}").format(j=j) for j in shown]
     values = [float(c[j]) for j in shown]
     if rest.size:
-        names.append(f"{rest.size} other neurons")
+        names.append(_("{n} other neurons").format(n=rest.size))
         values.append(float(c[rest].sum()))
-    names.append("bias b2")
+    names.append(_("bias b2"))
     values.append(float(b2))
     return names, values
 
@@ -54,15 +56,16 @@ def waterfall_figure(contributions: np.ndarray, b2: float, z2: float, digits: tu
     """How the logit z2 is built: each neuron's vote W2[j]*A1[j] (largest first), the others, b2, then z2."""
     names, values = waterfall_parts(contributions, b2, top)
     fig = go.Figure(go.Waterfall(
-        x=names + ["z2 (logit)"], y=values + [z2], measure=["relative"] * len(values) + ["total"],
+        x=names + [_("z2 (logit)")], y=values + [z2], measure=["relative"] * len(values) + ["total"],
         orientation="v", increasing={"marker": {"color": POSITIVE}}, decreasing={"marker": {"color": NEGATIVE}},
         totals={"marker": {"color": "#444444"}}, connector={"line": {"color": "#bbbbbb", "width": 1}},
         hovertemplate="%{x}: %{y:+.4g}<extra></extra>"))
     fig.add_hline(y=0, line={"color": "#888888", "width": 1})
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False,
-                      title={"text": f"votes for {digits[1]} (up) and for {digits[0]} (down), summing to z2 = {z2:+.4g}",
+                      title={"text": _("votes for {digit_b} (up) and for {digit_a} (down), summing to "
+                                       "z2 = {z2:+.4g}").format(digit_b=digits[1], digit_a=digits[0], z2=z2),
                              "font": {"size": 14}},
-                      yaxis_title="contribution to z2")
+                      yaxis_title=_("contribution to z2"))
     return fig
 
 
@@ -71,25 +74,27 @@ def gradient_figure(gradient: np.ndarray, height: int = 300) -> go.Figure:
     g = np.asarray(gradient, dtype=np.float64).reshape(28, 28)
     limit = float(np.abs(g).max()) or 1.0
     fig = go.Figure(go.Heatmap(z=g, zmid=0, zmin=-limit, zmax=limit, colorscale=DIVERGING, colorbar={"thickness": 10},
-                               hovertemplate="pixel (%{y}, %{x})<br>dz2/dx %{z:.4g}<extra></extra>"))
+                               hovertemplate=_("pixel (%{y}, %{x})<br>dz2/dx %{z:.4g}<extra></extra>")))
     fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 30, "b": 0},
-                      title={"text": "input gradient dz2/dx", "font": {"size": 14}},
+                      title={"text": _("input gradient dz2/dx"), "font": {"size": 14}},
                       xaxis={"visible": False, "constrain": "domain"},
                       yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
     return fig
 
 
 def digit_figure(pixels: np.ndarray, marked: np.ndarray | None = None, height: int = 300,
-                 title: str = "the digit") -> go.Figure:
-    """The 28x28 image (ink dark), with the pixels in `marked` (flat indices) circled in orange."""
+                 title: str | None = None) -> go.Figure:
+    """The 28x28 image (ink dark), with the pixels in `marked` (flat indices) circled in orange.
+    title: None = 'the digit'."""
+    title = _("the digit") if title is None else title
     p = np.asarray(pixels).reshape(28, 28)
     fig = go.Figure(go.Heatmap(z=p, colorscale="Greys", zmin=0, zmax=255, showscale=False,
-                               hovertemplate="pixel (%{y}, %{x})<br>ink %{z}<extra></extra>"))
+                               hovertemplate=_("pixel (%{y}, %{x})<br>ink %{z}<extra></extra>")))
     if marked is not None and len(marked):
         r, c = np.divmod(np.asarray(marked), 28)
         fig.add_trace(go.Scatter(x=c, y=r, mode="markers", showlegend=False,
                                  marker={"symbol": "square-open", "size": 11, "color": "#ff7f0e", "line": {"width": 2}},
-                                 hovertemplate="pixel (%{y}, %{x})<br>blank in every training image<extra></extra>"))
+                                 hovertemplate=_("pixel (%{y}, %{x})<br>blank in every training image<extra></extra>")))
     fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 30, "b": 0},
                       title={"text": title, "font": {"size": 14}},
                       xaxis={"visible": False, "constrain": "domain", "range": [-0.5, 27.5]},

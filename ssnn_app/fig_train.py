@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from ssnn_core.history import History
 
 from .axes import log_axis
+from .i18n import _
 
 TRAIN_COLOUR, TEST_COLOUR, ACC_COLOUR = "#1f77b4", "#ff7f0e", "#2ca02c"
 
@@ -18,21 +19,22 @@ def cost_figure(h: History, log_y: bool = False, target: int | None = None) -> g
     Built from plain dicts (no make_subplots): it is redrawn ~3 times a second while training.
     """
     x_max = max(target or 0, h.iteration[-1] if h.iteration else 1)
+    cost_title = _("cost (cross-entropy)")
     data = [
-        {"type": "scatter", "x": h.iteration, "y": h.train_cost, "name": "train cost", "mode": "lines",
+        {"type": "scatter", "x": h.iteration, "y": h.train_cost, "name": _("train cost"), "mode": "lines",
          "line": {"color": TRAIN_COLOUR}},
-        {"type": "scatter", "x": h.eval_iteration, "y": h.test_cost, "name": "test cost", "mode": "lines+markers",
-         "marker": {"size": 4}, "line": {"color": TEST_COLOUR, "dash": "dot"}},
+        {"type": "scatter", "x": h.eval_iteration, "y": h.test_cost, "name": _("test cost"),
+         "mode": "lines+markers", "marker": {"size": 4}, "line": {"color": TEST_COLOUR, "dash": "dot"}},
         {"type": "scatter", "x": h.eval_iteration, "y": [100 * a for a in h.test_accuracy], "yaxis": "y2",
-         "name": "test accuracy %", "mode": "lines", "line": {"color": ACC_COLOUR}},
+         "name": _("test accuracy %"), "mode": "lines", "line": {"color": ACC_COLOUR}},
     ]
     layout = {
         "height": 380, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "uirevision": "cost",
         "legend": {"orientation": "h", "y": 1.12}, "hovermode": "x unified",
-        "xaxis": {"title": {"text": "iteration"}, "range": [0, x_max]},
-        "yaxis": log_axis("cost (cross-entropy)", [*h.train_cost, *h.test_cost] or None) if log_y
-        else {"title": {"text": "cost (cross-entropy)"}, "type": "linear"},
-        "yaxis2": {"title": {"text": "test accuracy %"}, "overlaying": "y", "side": "right", "range": [0, 100.5],
+        "xaxis": {"title": {"text": _("iteration")}, "range": [0, x_max]},
+        "yaxis": log_axis(cost_title, [*h.train_cost, *h.test_cost] or None) if log_y
+        else {"title": {"text": cost_title}, "type": "linear"},
+        "yaxis2": {"title": {"text": _("test accuracy %")}, "overlaying": "y", "side": "right", "range": [0, 100.5],
                    "tickmode": "linear", "tick0": 0, "dtick": 20, "showgrid": False},
     }
     if not h.iteration:  # nothing yet: the range a run starts in (cost ~0.69 falling to ~0.001)
@@ -46,8 +48,8 @@ def compare_figure(runs: list[dict], log_y: bool = True) -> go.Figure:
     for r in runs:
         fig.add_trace(go.Scatter(x=r["iteration"], y=r["train_cost"], name=r["label"], mode="lines"))
     costs = [c for r in runs for c in r["train_cost"]]
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="iteration",
-                      yaxis=log_axis("train cost", costs or None) if log_y else {"title": {"text": "train cost"}},
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=_("iteration"),
+                      yaxis=log_axis(_("train cost"), costs or None) if log_y else {"title": {"text": _("train cost")}},
                       legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -55,7 +57,8 @@ def compare_figure(runs: list[dict], log_y: bool = True) -> go.Figure:
 def confusion_figure(confusion: np.ndarray, digits: tuple[int, int]) -> go.Figure:
     """(2, 2) counts, rows = true digit, columns = predicted digit."""
     names = [str(d) for d in digits]
-    fig = go.Figure(go.Heatmap(z=confusion, x=[f"predicted {n}" for n in names], y=[f"true {n}" for n in names],
+    fig = go.Figure(go.Heatmap(z=confusion, x=[_("predicted {digit}").format(digit=n) for n in names],
+                               y=[_("true {digit}").format(digit=n) for n in names],
                                text=confusion, texttemplate="%{text}", colorscale="Blues", showscale=False))
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
@@ -129,15 +132,16 @@ def live_svg(h: History, log_y: bool, target: int, starts: int = 0, stops: int =
                     for v in _ticks_linear(0, x_max) if v == int(v))
     legend = "".join(f'<line x1="{x}" x2="{x + 24}" y1="16" y2="16" stroke="{c}" stroke-width="2" {d}/>'
                      f'<text x="{x + 30}" y="20">{name}</text>'
-                     for x, c, d, name in ((left, TRAIN_COLOUR, "", "train cost"),
-                                           (left + 150, TEST_COLOUR, 'stroke-dasharray="4 3"', "test cost"),
-                                           (left + 290, ACC_COLOUR, "", "test accuracy % (right axis)")))
+                     for x, c, d, name in ((left, TRAIN_COLOUR, "", _("train cost")),
+                                           (left + 150, TEST_COLOUR, 'stroke-dasharray="4 3"', _("test cost")),
+                                           (left + 290, ACC_COLOUR, "", _("test accuracy % (right axis)"))))
     dashed = 'stroke-dasharray="4 3"'
+    aria, x_title = _("cost chart, live"), _("iteration")
     return (f'<svg viewBox="0 0 {LIVE_W} {LIVE_H}" width="100%" xmlns="http://www.w3.org/2000/svg" '
-            f'role="img" aria-label="cost chart, live" data-testid="ssnnLiveChart" data-points="{len(its)}" '
+            f'role="img" aria-label="{aria}" data-testid="ssnnLiveChart" data-points="{len(its)}" '
             f'data-iteration="{its[-1] if its else 0}" data-starts="{starts}" data-stops="{stops}" '
             f'style="font: 12px sans-serif; fill: #444">'
             f'{grid}<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" '
             f'stroke="#bbb"/>{line(acc, ACC_COLOUR)}{line(test, TEST_COLOUR, dashed)}'
             f'{line(train, TRAIN_COLOUR)}{legend}'
-            f'<text x="{(left + right) / 2}" y="{LIVE_H - 4}" text-anchor="middle">iteration</text></svg>')
+            f'<text x="{(left + right) / 2}" y="{LIVE_H - 4}" text-anchor="middle">{x_title}</text></svg>')

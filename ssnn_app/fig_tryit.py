@@ -12,13 +12,19 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from ssnn_core import ImageError, explain
-from ssnn_core.images import Prepared, load_image, prepare_array
+from ssnn_core.images import BOX, Prepared, load_image, prepare_array
 from ssnn_core.inspect import Explanation, blank_pixel_ink
+
+from .i18n import N_, _, error_text
 
 THUMB = 112                    # on-screen size of each preprocessing step, in pixels
 TOP_NEURONS = 8                # neurons shown one by one in the contributions waterfall
 UP, DOWN = "#d62728", "#1f77b4"   # votes for digits[1] / for digits[0], as the diverging maps (RdBu_r)
 MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
+# the names ssnn_core.images gives its preprocessing steps (English) -> their messages, shown with step_name()
+STEP_NAMES = {"grayscale": N_("grayscale"), "inverted (light background)": N_("inverted (light background)"),
+              "kept (dark background)": N_("kept (dark background)"), "cropped to the ink": N_("cropped to the ink"),
+              f"scaled to {BOX} px": N_("scaled to {box} px"), "centred in 28x28": N_("centred in 28x28")}
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,12 @@ def prepare_upload(raw: bytes) -> Prepared | str:
     try:
         return load_image(raw)
     except ImageError as exc:
-        return f"This file cannot be used: {exc}"
+        return _("This file cannot be used: {reason}").format(reason=error_text(exc))
+
+
+def step_name(name: str) -> str:
+    """A preprocessing step's name (Prepared.steps) in the current language; an unknown one as it is."""
+    return _(STEP_NAMES[name]).format(box=BOX) if name in STEP_NAMES else name
 
 
 def prepare_canvas(image_data: np.ndarray | None) -> Prepared | None:
@@ -75,13 +86,14 @@ def example_indices(labels: np.ndarray, digits: tuple[int, int], evaluation=None
     """
     picks = []
     for label in (0, 1):
-        picks += [(int(i), f"a {digits[label]}") for i in np.flatnonzero(labels == label)[:per_class]]
+        picks += [(int(i), _("a {digit}").format(digit=digits[label]))
+                  for i in np.flatnonzero(labels == label)[:per_class]]
     if evaluation is not None:
         if evaluation.errors:
-            picks.append((int(evaluation.misclassified[0]), "mistake"))
+            picks.append((int(evaluation.misclassified[0]), _("mistake")))
         near = evaluation.nearly_wrong(1)
         if near.size:
-            picks.append((int(near[0]), "close call"))
+            picks.append((int(near[0]), _("close call")))
     seen, out = set(), []
     for idx, why in picks:
         if idx not in seen:
@@ -133,12 +145,12 @@ def percent(p: float) -> str:
 def probability_figure(proba: float, digits: tuple[int, int]) -> go.Figure:
     """Two horizontal bars, digits[0] on top: P(digits[0]) and P(digits[1]), summing to 1."""
     p = [1.0 - proba, proba]
-    fig = go.Figure(go.Bar(x=[100 * v for v in p], y=[f"a {d}" for d in digits], orientation="h",
+    fig = go.Figure(go.Bar(x=[100 * v for v in p], y=[_("a {digit}").format(digit=d) for d in digits], orientation="h",
                            marker={"color": [DOWN, UP]}, text=[percent(v) for v in p], textposition="auto",
                            hovertemplate="%{y}: %{x:.4f} %<extra></extra>"))
-    fig.update_xaxes(range=[0, 100], title_text="probability %")
+    fig.update_xaxes(range=[0, 100], title_text=_("probability %"))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=170, margin=MARGIN, title="How sure is it?")
+    fig.update_layout(height=170, margin=MARGIN, title=_("How sure is it?"))
     return fig
 
 
@@ -147,11 +159,11 @@ def input_figure(x: np.ndarray) -> go.Figure:
     img = np.asarray(x, dtype=np.float64).reshape(28, 28)
     lim = float(np.clip(np.abs(img).max(), 1.0, 20.0))   # the article's scaling can reach 1e11: clip colours
     fig = go.Figure(go.Heatmap(z=img, colorscale="RdBu_r", zmid=0, zmin=-lim, zmax=lim,
-                               colorbar={"title": {"text": "std units"}, "thickness": 12},
-                               hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"))
+                               colorbar={"title": {"text": _("std units")}, "thickness": 12},
+                               hovertemplate=_("row %{y}, col %{x}: %{z:.3g}<extra></extra>")))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
     fig.update_xaxes(showticklabels=False, constrain="domain")
-    fig.update_layout(height=260, margin=MARGIN, title="Standardised: (pixel − mean) / std")
+    fig.update_layout(height=260, margin=MARGIN, title=_("Standardised: (pixel − mean) / std"))
     return fig
 
 
@@ -160,11 +172,12 @@ def activations_figure(e: Explanation, w2: np.ndarray, digits: tuple[int, int]) 
     w2 = np.asarray(w2, dtype=np.float64)
     colour = [UP if w > 0 else DOWN for w in w2]
     fig = go.Figure(go.Bar(x=np.arange(w2.size), y=e.activations, marker={"color": colour}, customdata=w2,
-                           hovertemplate="neuron %{x}: A1 = %{y:.4g}, W2 = %{customdata:.3g}<extra></extra>"))
-    fig.update_xaxes(title_text="hidden neuron")
-    fig.update_yaxes(title_text="activation A1 (ReLU)")
+                           hovertemplate=_("neuron %{x}: A1 = %{y:.4g}, W2 = %{customdata:.3g}<extra></extra>")))
+    fig.update_xaxes(title_text=_("hidden neuron"))
+    fig.update_yaxes(title_text=_("activation A1 (ReLU)"))
     fig.update_layout(height=300, margin=MARGIN, showlegend=False,
-                      title=f"Hidden layer: red bars vote for {digits[1]}, blue for {digits[0]}")
+                      title=_("Hidden layer: red bars vote for {digit_b}, blue for {digit_a}").format(
+                          digit_b=digits[1], digit_a=digits[0]))
     return fig
 
 
@@ -173,12 +186,12 @@ def contributions_figure(e: Explanation, digits: tuple[int, int], top: int = TOP
     c = e.contributions
     voting = np.flatnonzero(c)                           # silent neurons (A1 = 0) have no say
     order = voting[np.argsort(-np.abs(c[voting]), kind="stable")][:top]
-    names = [f"neuron {j}" for j in order]
+    names = [_("neuron {j}").format(j=j) for j in order]
     values = [float(c[j]) for j in order]
     if voting.size > order.size:
-        names.append(f"{voting.size - order.size} others")
+        names.append(_("{n} others").format(n=voting.size - order.size))
         values.append(float(c.sum() - c[order].sum()))
-    names += ["bias b2", "z2"]
+    names += [_("bias b2"), "z2"]
     values += [e.b2, e.z2]
     measure = ["relative"] * (len(values) - 1) + ["total"]
     fig = go.Figure(go.Waterfall(x=names, y=values, measure=measure, orientation="v",
@@ -187,7 +200,8 @@ def contributions_figure(e: Explanation, digits: tuple[int, int], top: int = TOP
                                  text=[f"{v:+.3g}" for v in values], textposition="outside",
                                  hovertemplate="%{x}: %{y:+.4g}<extra></extra>"))
     fig.add_hline(y=0, line={"color": "grey", "width": 1})
-    fig.update_yaxes(title_text=f"logit z2  (> 0: {digits[1]}, < 0: {digits[0]})")
+    fig.update_yaxes(title_text=_("logit z2  (> 0: {digit_b}, < 0: {digit_a})").format(digit_b=digits[1],
+                                                                                       digit_a=digits[0]))
     fig.update_layout(height=320, margin=MARGIN, showlegend=False,
-                      title="Who decided: each neuron's vote W2[j]·A1[j], adding up to z2")
+                      title=_("Who decided: each neuron's vote W2[j]·A1[j], adding up to z2"))
     return fig

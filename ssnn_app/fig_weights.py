@@ -16,13 +16,15 @@ from plotly.colors import diverging
 from ssnn_core.network import hidden
 
 from .axes import log_axis
+from .i18n import N_, _
 
 TILE = 28          # a neuron's 784 weights drawn as a 28x28 tile
 HGAP = 2           # empty (NaN) columns between tiles
 VGAP = 7           # empty rows above each tile: room for its label
 DIVERGING = diverging.RdBu_r        # blue = negative, white = 0, red = positive
 POSITIVE, NEGATIVE, DEAD = "#b2182b", "#2166ac", "#7f7f7f"
-SORTS = {"index": "neuron index", "abs": "|output weight| (strongest first)", "signed": "output weight (votes B … votes A)"}
+SORTS = {"index": N_("neuron index"), "abs": N_("|output weight| (strongest first)"),   # shown with _()
+         "signed": N_("output weight (votes B … votes A)")}
 
 
 def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
@@ -82,7 +84,7 @@ def tile_image(values: np.ndarray, order: np.ndarray, cols: int) -> tuple[np.nda
 
 def _label(j: int, w2: float, dead: bool, short: bool) -> str:
     text = f"{w2:+.2f}" if short else f"#{j} · {w2:+.2f}"
-    return text + (" ✕dead" if dead else "")
+    return _("{label} ✕dead").format(label=text) if dead else text
 
 
 def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None, per_neuron: bool = False,
@@ -106,25 +108,32 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     image, where = tile_image(values, order, cols)
     where[..., 0] = ids[where[..., 0]]
     limit = 1.0 if per_neuron else float(np.nanmax(np.abs(image))) or 1.0
-    what = "weight ÷ neuron's max |w|" if per_neuron else "weight"
+    if per_neuron:
+        what = _("weight ÷ neuron's max |w|")
+        hover = _("neuron %{customdata[0]} · pixel (%{customdata[1]}, %{customdata[2]})<br>"
+                  "weight ÷ neuron's max |w| %{z:.4f}")
+    else:
+        what = _("weight")
+        hover = _("neuron %{customdata[0]} · pixel (%{customdata[1]}, %{customdata[2]})<br>weight %{z:.4f}")
     fig = go.Figure(go.Heatmap(
         z=image, customdata=where, zmid=0, zmin=-limit, zmax=limit, colorscale=DIVERGING, hoverongaps=False,
-        colorbar={"title": {"text": what}, "thickness": 12},
-        hovertemplate=f"neuron %{{customdata[0]}} · pixel (%{{customdata[1]}}, %{{customdata[2]}})<br>{what} %{{z:.4f}}"
-                      "<extra></extra>"))
+        colorbar={"title": {"text": what}, "thickness": 12}, hovertemplate=hover + "<extra></extra>"))
     slots = np.arange(n)
     y0, x0 = np.divmod(slots, cols)
     lx = x0 * (TILE + HGAP) + (TILE - 1) / 2
     ly = y0 * (TILE + VGAP) + (VGAP - 1) / 2
     short = n > 40
+    alive_hover = _("neuron {j}<br>output weight W2 = {w2:+.4f}: votes for {digit}<br>click to inspect")
+    dead_hover = _("neuron {j}<br>output weight W2 = {w2:+.4f}: votes for {digit}"
+                   "<br>dead: never fires on the training set<br>click to inspect")
     fig.add_trace(go.Scatter(
         x=lx, y=ly, mode="markers+text", customdata=ids[order],
         text=[_label(int(ids[j]), w2[j], bool(dead[j]), short) for j in order],
         textfont={"size": 9 if short else 12,
                   "color": [DEAD if dead[j] else POSITIVE if w2[j] > 0 else NEGATIVE for j in order]},
         marker={"size": 18, "opacity": 0, "color": "#000"}, showlegend=False,
-        hovertemplate=[f"neuron {ids[j]}<br>output weight W2 = {w2[j]:+.4f}: votes for {digits[1] if w2[j] > 0 else digits[0]}"
-                       f"{'<br>dead: never fires on the training set' if dead[j] else ''}<br>click to inspect<extra></extra>"
+        hovertemplate=[(dead_hover if dead[j] else alive_hover).format(
+                           j=ids[j], w2=w2[j], digit=digits[1] if w2[j] > 0 else digits[0]) + "<extra></extra>"
                        for j in order]))
     shapes = []
     for slot, j in enumerate(order):
@@ -154,7 +163,7 @@ def neuron_figure(weights: np.ndarray, title: str = "", height: int = 340) -> go
     limit = float(np.abs(w).max()) or 1.0
     fig = go.Figure(go.Heatmap(z=w, zmid=0, zmin=-limit, zmax=limit, colorscale=DIVERGING,
                                colorbar={"thickness": 12},
-                               hovertemplate="pixel (%{y}, %{x})<br>weight %{z:.4f}<extra></extra>"))
+                               hovertemplate=_("pixel (%{y}, %{x})<br>weight %{z:.4f}") + "<extra></extra>"))
     fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 30 if title else 5, "b": 0},
                       title={"text": title, "font": {"size": 14}},
                       xaxis={"visible": False, "constrain": "domain"},
@@ -168,10 +177,12 @@ def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple[int, 
     top = float(a1.max()) if a1.size and a1.max() > 0 else 1.0
     fig = go.Figure()
     for label, colour in ((0, NEGATIVE), (1, POSITIVE)):
-        fig.add_trace(go.Histogram(x=a1[labels == label], name=f"digit {digits[label]}", opacity=0.6,
+        fig.add_trace(go.Histogram(x=a1[labels == label], name=_("digit {digit}").format(digit=digits[label]),
+                                   opacity=0.6,
                                    marker={"color": colour}, xbins={"start": 0, "end": top * 1.0001, "size": top / bins}))
     fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="activation A1 = relu(z1)", yaxis=log_axis("training images", [1, max(a1.size, 1)]),
+                      xaxis_title=_("activation A1 = relu(z1)"),
+                      yaxis=log_axis(_("training images"), [1, max(a1.size, 1)]),
                       legend={"orientation": "h", "y": 1.12})
     return fig
 
@@ -183,13 +194,15 @@ def bars_figure(values: np.ndarray, name: str, digits: tuple[int, int] | None = 
     dead = np.zeros(v.size, bool) if dead is None else np.asarray(dead, bool)
     colours = [DEAD if d else POSITIVE if x > 0 else NEGATIVE for x, d in zip(v, dead)]
     if digits is not None:
-        hover = [f"neuron {j}<br>{name} = {x:+.4f}<br>votes for {digits[1] if x > 0 else digits[0]}<extra></extra>"
+        text = _("neuron {j}<br>{name} = {value:+.4f}<br>votes for {digit}")
+        hover = [text.format(j=j, name=name, value=x, digit=digits[1] if x > 0 else digits[0]) + "<extra></extra>"
                  for j, x in enumerate(v)]
     else:
-        hover = [f"neuron {j}<br>{name} = {x:+.4f}<extra></extra>" for j, x in enumerate(v)]
+        text = _("neuron {j}<br>{name} = {value:+.4f}")
+        hover = [text.format(j=j, name=name, value=x) + "<extra></extra>" for j, x in enumerate(v)]
     fig = go.Figure(go.Bar(x=np.arange(v.size), y=v, marker={"color": colours}, hovertemplate=hover))
     fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title={"text": name, "font": {"size": 14}},
-                      xaxis_title="neuron", bargap=0.1 if v.size < 60 else 0)
+                      xaxis_title=_("neuron"), bargap=0.1 if v.size < 60 else 0)
     return fig
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ssnn_core.history import History
 
+from .i18n import _
 from .lifecycle import Status
 
 MAX_FINISHED = 6                 # runs kept for "compare runs"
@@ -27,16 +28,22 @@ def note_finished(run) -> None:
         return
     noted.add((run.id, s.iteration))
     hy = run.hyper
-    label = (f"n1={hy.hidden} lr={s.learning_rate:g} it={s.iteration} seed={hy.seed} "
-             f"{hy.digits[0]}v{hy.digits[1]} {hy.dtype} {hy.scaling}")
+    settings = {"n1": hy.hidden, "lr": s.learning_rate, "it": s.iteration, "seed": hy.seed, "a": hy.digits[0],
+                "b": hy.digits[1], "dtype": hy.dtype, "scaling": hy.scaling}
     finished = st.session_state.setdefault("finished", [])
-    finished.append({"label": label, "iteration": h.iteration, "train_cost": h.train_cost,
+    finished.append({"settings": settings, "iteration": h.iteration, "train_cost": h.train_cost,
                      "eval_iteration": h.eval_iteration, "test_accuracy": h.test_accuracy})
     del finished[:-MAX_FINISHED]
 
 
+def label(settings: dict) -> str:
+    """A finished run's settings as its line in "compare runs" is labelled, in the current language."""
+    return _("n1={n1} lr={lr:g} it={it} seed={seed} {a}v{b} {dtype} {scaling}").format(**settings)
+
+
 def finished() -> list[dict]:
-    return st.session_state.get("finished", [])
+    """This session's finished runs, oldest first, each with its "label" in the current language."""
+    return [{**r, "label": label(r["settings"])} for r in st.session_state.get("finished", [])]
 
 
 def history_csv(history: History) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 from ssnn_core import flip, hiddenspace, knockout, landscape
 from ssnn_core.network import init_params
 
-from . import fig_hidden, fig_weights
+from . import fig_hidden, fig_weights, i18n
 from .memo import Shared
 from .readmodel import View
 
@@ -126,9 +126,10 @@ def dead(view: View) -> np.ndarray:
 
 
 def hidden_figure(view: View, fit_each: bool):
-    """The Hidden space figure (0.5 s to build at 30 frames of 2,115 digits), once per model for everyone."""
+    """The Hidden space figure (0.5 s to build at 30 frames of 2,115 digits), once per model and language for
+    everyone (its titles, legend, hover texts and buttons are in the session's language)."""
     def make():
         iterations, frames, predicted = hidden_frames(view)
         ev = view.evaluation
         return fig_hidden.hidden_figure(iterations, frames, ev.labels, predicted, ev.proba, view.hyper.digits, fit_each)
-    return _kept("hidden_figure", view, fit_each, make)
+    return _kept("hidden_figure", view, (fit_each, i18n.lang()), make)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from .i18n import pgettext
+
 
 class Status(Enum):
     NEW = "new"              # at its initial parameters, never trained
@@ -35,6 +37,20 @@ class Status(Enum):
     def can_continue(self) -> bool:
         """Train or Step may carry this run on."""
         return self not in (Status.DIVERGED,)
+
+    @property
+    def label(self) -> str:
+        """The status as a learner reads it, in the current language (`value` is the English word, for
+        messages and files)."""
+        return {
+            Status.NEW: pgettext("run status", "new"),
+            Status.QUEUED: pgettext("run status", "queued"),
+            Status.RUNNING: pgettext("run status", "running"),
+            Status.PAUSED: pgettext("run status", "paused"),
+            Status.DONE: pgettext("run status", "done"),
+            Status.DIVERGED: pgettext("run status", "diverged"),
+            Status.FAILED: pgettext("run status", "failed"),
+        }[self]
 
 
 class Event(Enum):

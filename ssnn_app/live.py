@@ -10,11 +10,13 @@ a second in all).
 
 from __future__ import annotations
 
+import re
 import time
 
 from ssnn_core.history import History
 
-from . import commands, fig_train
+from . import commands, fig_train, i18n
+from .i18n import _, ngettext, pgettext
 from .lifecycle import Status
 from .memo import Shared
 from .runs import Run
@@ -22,7 +24,7 @@ from .runs import Run
 REDRAW_SECONDS = 0.3             # one session watching: about 3 redraws a second
 LIVE_REDRAWS_PER_SECOND = 12.0   # the server's budget of live-panel reruns, for all sessions together
 MAX_REDRAW_SECONDS = 2.5
-_empty = Shared(8)               # (target, log_y) -> the empty chart shown before training
+_empty = Shared(8)               # (target, log_y, language) -> the empty chart shown before training
 
 
 def watching() -> int:
@@ -44,33 +46,38 @@ def redraw_seconds() -> float:
 
 def status_line(run: Run | None) -> str:
     if run is None:
-        return "Not trained yet."
+        return _("Not trained yet.")
     s = run.state
-    return run.memo("status", (s.version, run.others_watching), lambda: _status_line(run, s))
+    return run.memo(f"status-{i18n.lang()}", (s.version, run.others_watching), lambda: _status_line(run, s))
 
 
 def _status_line(run: Run, s) -> str:
     """`run` in state `s` (read once by the caller, so that text and cache key agree)."""
     per = s.ms_per_iteration
-    parts = [f"**Iteration {s.iteration} / {s.target}**", _status_words(run, s), f"learning rate {s.learning_rate:g}"]
+    parts = [_("**Iteration {iteration} / {target}**").format(iteration=s.iteration, target=s.target),
+             _status_words(run, s), _("learning rate {lr:g}").format(lr=s.learning_rate)]
     if per:
-        parts.append(f"{per:.1f} ms per iteration")
+        parts.append(_("{ms:.1f} ms per iteration").format(ms=per))
     if run.origin == "shared":
-        parts.append("result shared by an identical earlier run (training is deterministic)")
+        parts.append(_("result shared by an identical earlier run (training is deterministic)"))
     if run.others_watching:
         n = run.others_watching
-        parts.append(f"{n} other session{'s' if n > 1 else ''} watch{'' if n > 1 else 'es'} this run: "
-                     "identical settings are trained once")
+        parts.append(ngettext("{n} other session watches this run: identical settings are trained once",
+                              "{n} other sessions watch this run: identical settings are trained once", n).format(n=n))
     return " · ".join(parts)
 
 
 def _status_words(run: Run, s) -> str:
     if run.origin == "uploaded":
-        return "uploaded"
+        return pgettext("run status", "uploaded")
     if s.status is Status.QUEUED:
-        return (f"waiting for its turn: {s.queue_position - 1} run(s) ahead"
-                if s.queue_position > 1 else "starts next")
-    return {Status.DIVERGED: "stopped: diverged", Status.FAILED: "stopped: failed"}.get(s.status, s.status.value)
+        return (_("waiting for its turn: {n} run(s) ahead").format(n=s.queue_position - 1)
+                if s.queue_position > 1 else _("starts next"))
+    if s.status is Status.DIVERGED:
+        return _("stopped: diverged")
+    if s.status is Status.FAILED:
+        return _("stopped: failed")
+    return s.status.label
 
 
 def problem(run: Run | None) -> str | None:
@@ -79,25 +86,48 @@ def problem(run: Run | None) -> str | None:
         return None
     s = run.state
     if s.status is Status.DIVERGED:
-        return s.message
-    return f"{s.message}. The model is kept as it was after iteration {s.iteration}."
+        return message_text(s.message)
+    return _("{message}. The model is kept as it was after iteration {iteration}.").format(
+        message=message_text(s.message), iteration=s.iteration)
+
+
+_DIVERGED = re.compile(r"training diverged at iteration (?P<failed>\d+): the cost became (?P<cost>.+?) with learning "
+                       r"rate (?P<lr>\S+)\. The learning rate is probably too high; the model is back at iteration "
+                       r"(?P<iteration>\d+), its last good state\.")
+_STOPPED = re.compile(r"training stopped unexpectedly: (?P<reason>.*)", re.DOTALL)
+
+
+def message_text(message: str) -> str:
+    """A stopped run's message in the current language. The message is kept in English on the run
+    (RunState, shared by every session watching it), as the trainer (ssnn_core) or the training process
+    wrote it; its known forms are translated here, anything else is shown as it is. (The failure's
+    reason, an exception's text, stays as written.)"""
+    if (m := _DIVERGED.fullmatch(message)) is not None:
+        cost = _("not a number") if m["cost"] == "not a number" else m["cost"]
+        return _("training diverged at iteration {failed}: the cost became {cost} with learning rate {lr}. "
+                 "The learning rate is probably too high; the model is back at iteration {iteration}, "
+                 "its last good state.").format(failed=m["failed"], cost=cost, lr=m["lr"], iteration=m["iteration"])
+    if (m := _STOPPED.fullmatch(message)) is not None:
+        return _("training stopped unexpectedly: {reason}").format(reason=m["reason"])
+    return message
 
 
 def live_view(run: Run, log_y: bool) -> str:
     """While a run trains: its status line over the light SVG chart, as one piece of markdown."""
     s = run.state
-    return run.memo(f"live-{log_y}", (s.version, run.others_watching), lambda: (
+    return run.memo(f"live-{log_y}-{i18n.lang()}", (s.version, run.others_watching), lambda: (
         f"{_status_line(run, s)}\n\n{fig_train.live_svg(s.history, log_y, s.target, s.starts, s.stops)}"))
 
 
 def cost_figure(run: Run | None, log_y: bool, target: int):
     """The interactive chart once stopped (empty before training)."""
     if run is None:
-        return _empty.get((target, log_y), lambda: fig_train.cost_figure(History(), log_y, target))
+        return _empty.get((target, log_y, i18n.lang()), lambda: fig_train.cost_figure(History(), log_y, target))
     s = run.state
-    return run.memo(f"cost-{log_y}", s.version, lambda: fig_train.cost_figure(s.history, log_y, s.target))
+    return run.memo(f"cost-{log_y}-{i18n.lang()}", s.version,
+                    lambda: fig_train.cost_figure(s.history, log_y, s.target))
 
 
 def confusion_figure(run: Run, view):
-    return run.memo("confusion", view.key,
+    return run.memo(f"confusion-{i18n.lang()}", view.key,
                     lambda: fig_train.confusion_figure(view.evaluation.confusion(), view.hyper.digits))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from . import commands, live
+from .i18n import _
 
 
 def show(run, log_y: bool, target: int, chart_key: str) -> None:
@@ -31,4 +32,4 @@ def show(run, log_y: bool, target: int, chart_key: str) -> None:
     st.markdown(live.status_line(run))
     st.plotly_chart(live.cost_figure(run, log_y, target), key=chart_key)
     if run is None or not run.state.history.iteration:
-        st.caption("The cost curve is drawn here, live, once training starts.")
+        st.caption(_("The cost curve is drawn here, live, once training starts."))

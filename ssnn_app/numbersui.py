@@ -8,6 +8,8 @@ import streamlit as st
 
 from ssnn_core.inspect import Explanation, neuron_sum
 
+from .i18n import _, ngettext
+
 TERMS = 4                 # terms written out in a sum; the rest are added up and counted
 
 
@@ -45,7 +47,8 @@ def neuron_latex(s) -> str:
     tail = []
     if rest.size:
         total = float(s.terms[rest].sum())
-        tail.append((rf"\underbrace{{{_abs(total)}}}_{{\text{{{rest.size} other terms}}}}", total))
+        others = _("{n} other terms").format(n=rest.size)
+        tail.append((rf"\underbrace{{{_abs(total)}}}_{{\text{{{others}}}}}", total))
     tail.append((rf"\underbrace{{{_abs(s.b1)}}}_{{b_1[{s.neuron}]}}", s.b1))
     line3 = _sum(tail)
     return (rf"\begin{{aligned}} z_{{1,{s.neuron}}} &= \textstyle\sum_i W_1[{s.neuron},i]\,x_i + b_1[{s.neuron}] \\"
@@ -60,38 +63,45 @@ def votes_latex(e: Explanation, shown: int = TERMS) -> str:
     rest = order[shown:]
     if rest.size:
         total = float(c[rest].sum())
-        parts.append((rf"\underbrace{{{_abs(total)}}}_{{\text{{{rest.size} other{'s' if rest.size > 1 else ''}}}}}", total))
+        others = ngettext("{n} other", "{n} others", rest.size).format(n=rest.size)
+        parts.append((rf"\underbrace{{{_abs(total)}}}_{{\text{{{others}}}}}", total))
     parts.append((rf"\underbrace{{{_abs(e.b2)}}}_{{b_2}}", e.b2))
     silent = c.size - order.size
-    note = rf"\\ &\quad\text{{({silent} silent neuron{'s' if silent > 1 else ''} add 0)}}" if silent else ""
+    note = ""
+    if silent:
+        words = ngettext("({n} silent neuron add 0)", "({n} silent neurons add 0)", silent).format(n=silent)
+        note = rf"\\ &\quad\text{{{words}}}"
     return (rf"\begin{{aligned}} z_2 &= \textstyle\sum_j W_2[j]\,a_{{1,j}} + b_2 \\ &= {_sum(parts)} = {_n(e.z2)}"
             rf"{note} \end{{aligned}}")
 
 
 def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, int], key: str) -> None:
     """x: (784,) the standardised image; e: its explanation (explain(params, x))."""
-    st.markdown("**Every number, worked out.** Pick a hidden neuron to see its sum with this image's numbers:")
+    st.markdown(_("**Every number, worked out.** Pick a hidden neuron to see its sum with this image's numbers:"))
     order = [int(k) for k in np.argsort(-np.abs(e.contributions), kind="stable")]   # largest vote first
     if not isinstance(st.session_state.get(key, order[0]), int) or st.session_state.get(key, 0) >= len(order):
         st.session_state.pop(key, None)                 # a value from another network (or a stale label)
-    j = st.selectbox("Hidden neuron (largest vote first)", order, key=key, format_func=lambda k: f"#{k}")
+    j = st.selectbox(_("Hidden neuron (largest vote first)"), order, key=key, format_func=lambda k: f"#{k}")
     j = j if isinstance(j, int) else order[0]
     s = neuron_sum(params, x, j)
-    st.caption(f"Neuron #{j}: a1 = {s.a1:.4g}, vote W2·a1 = {s.vote:+.4g}.")
+    st.caption(_("Neuron #{j}: a1 = {a1:.4g}, vote W2·a1 = {vote:+.4g}.").format(j=j, a1=s.a1, vote=s.vote))
     st.latex(neuron_latex(s))
     st.latex(rf"a_{{1,{j}}} = \mathrm{{relu}}(z_{{1,{j}}}) = \max(0,\ {_n(s.z1)}) = {_n(s.a1)}")
-    st.latex(rf"\text{{vote}}_{{{j}}} = W_2[{j}]\cdot a_{{1,{j}}} = ({_n(s.w2)})({_n(s.a1)}) = {_n(s.vote)}")
+    vote = _("vote")
+    st.latex(rf"\text{{{vote}}}_{{{j}}} = W_2[{j}]\cdot a_{{1,{j}}} = ({_n(s.w2)})({_n(s.a1)}) = {_n(s.vote)}")
     if s.a1 == 0:
-        st.caption(f"Neuron {j} is silent for this image (z1 ≤ 0), so its vote is 0 whatever its output weight.")
-    st.markdown("Every neuron's vote, added up with the output bias, gives the logit and the probability:")
+        st.caption(_("Neuron {j} is silent for this image (z1 ≤ 0), so its vote is 0 whatever its output weight.").format(
+            j=j))
+    st.markdown(_("Every neuron's vote, added up with the output bias, gives the logit and the probability:"))
     st.latex(votes_latex(e))
     st.latex(rf"P(\text{{{digits[1]}}}) = \sigma(z_2) = \frac{{1}}{{1 + e^{{-z_2}}}} = "
              rf"\frac{{1}}{{1 + e^{{{_n(-e.z2)}}}}} = {_tex(f'{e.proba:.6g}')}")
-    st.caption(f"Above 0.5 the network says {digits[1]}, otherwise {digits[0]}. x_i is pixel i standardised "
-               "(minus the training mean, divided by the training spread); terms with x_i = 0 add nothing.")
-    with st.expander(f"All {np.count_nonzero(s.terms)} non-zero terms of neuron {j}'s sum"):
+    st.caption(_("Above 0.5 the network says {b}, otherwise {a}. x_i is pixel i standardised "
+                 "(minus the training mean, divided by the training spread); terms with x_i = 0 add nothing.").format(
+        a=digits[0], b=digits[1]))
+    with st.expander(_("All {n} non-zero terms of neuron {j}'s sum").format(n=np.count_nonzero(s.terms), j=j)):
         idx = np.flatnonzero(s.terms)
         idx = idx[np.argsort(-np.abs(s.terms[idx]), kind="stable")]
-        st.dataframe({"pixel (row, col)": [f"({i // 28}, {i % 28})" for i in idx],
+        st.dataframe({_("pixel (row, col)"): [f"({i // 28}, {i % 28})" for i in idx],
                       "W1[j, i]": s.weights[idx], "x_i": s.inputs[idx], "W1[j, i]·x_i": s.terms[idx]},
                      hide_index=True, key=f"{key}_terms")

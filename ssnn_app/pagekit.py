@@ -6,24 +6,26 @@ import streamlit as st
 
 from . import commands, navigation, readmodel, settings
 from . import data as app_data
+from .i18n import _
 
 
 def train_here() -> None:
     """Train with the current settings on this page (no live chart), then rerun to show the result."""
-    with st.spinner("Training the network..."):
+    with st.spinner(_("Training the network...")):
         commands.train(settings.current())
         run = commands.current_run()
         if run is not None:
             commands.wait_until_stopped(run)
     if run is None:
-        st.error(f"No MNIST data to train on: {app_data.missing_reason()}")
+        st.error(_("No MNIST data to train on: {reason}").format(reason=app_data.missing_reason()))
         return
     st.rerun()
 
 
 def train_here_button(key: str, label: str | None = None, column=None) -> None:
     h = settings.current()
-    label = label or f"Train 784→{h.hidden}→1 on {h.digits[0]}/{h.digits[1]} here ({h.iterations} iterations)"
+    label = label or _("Train 784→{n1}→1 on {a}/{b} here ({iterations} iterations)").format(
+        n1=h.hidden, a=h.digits[0], b=h.digits[1], iterations=h.iterations)
     if (column or st).button(label, key=key, type="primary", disabled=app_data.pair(h.digits) is None):
         train_here()
 
@@ -56,26 +58,28 @@ def require_view(key: str, pin: bool = False) -> readmodel.View:
         view = _held(view, active, pin)
         if active and pin:
             c1, c2 = st.columns([4, 1])
-            c1.info(f"The network is still training: this is it after iteration {view.iteration} of "
-                    f"{run.state.target} (it keeps training meanwhile).", icon="⏳")
-            c2.button("Show it now", key=f"{key}_refresh", icon=":material/refresh:",
+            c1.info(_("The network is still training: this is it after iteration {iteration} of "
+                      "{target} (it keeps training meanwhile).").format(iteration=view.iteration,
+                                                                        target=run.state.target), icon="⏳")
+            c2.button(_("Show it now"), key=f"{key}_refresh", icon=":material/refresh:",
                       on_click=lambda: st.session_state.update(_pin_refresh=True))
         elif active:
-            st.info(f"The network is still training: this is it after iteration {view.iteration} of "
-                    f"{run.state.target}. It keeps training meanwhile; open this page again (or press R) "
-                    "to see it further on.", icon="⏳")
+            st.info(_("The network is still training: this is it after iteration {iteration} of "
+                      "{target}. It keeps training meanwhile; open this page again (or press R) "
+                      "to see it further on.").format(iteration=view.iteration, target=run.state.target),
+                    icon="⏳")
         return view
-    st.info("There is no trained network to look at yet.")
+    st.info(_("There is no trained network to look at yet."))
     c1, c2 = st.columns([1, 3])
     if navigation.visible("pages/2_Train.py"):
-        c1.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
+        c1.page_link("pages/2_Train.py", label=_("Go to Train"), icon="🏋️")
     train_here_button(key, column=c2)
     st.stop()
 
 
 def no_data_stop(key: str = "data_upload") -> None:
     """Say there is no data, offer the upload, and stop the page."""
-    st.error(f"No MNIST data: {app_data.missing_reason()}")
+    st.error(_("No MNIST data: {reason}").format(reason=app_data.missing_reason()))
     app_data.data_upload_ui(key)
     st.stop()
 

@@ -7,15 +7,18 @@ import time
 
 import streamlit as st
 
-from . import commands, diagnostics, history_log, settings, teacher
+from . import commands, diagnostics, history_log, i18n, settings, teacher
+from .i18n import _
 
 GC_SECONDS = 30.0                # full garbage collections at most this often (see _collect_garbage)
 
 
 def setup_page(title: str, icon: str) -> None:
     """Call first on every page."""
-    st.set_page_config(page_title=f"{title} · ssnn", page_icon=icon, layout="wide")
-    for problem in settings.restore_from_url() + teacher.problems():
+    i18n.start()     # app.py did already, but a test's rerun may run the page alone
+    i18n.switch()
+    st.set_page_config(page_title=f"{_(title)} · ssnn", page_icon=icon, layout="wide")
+    for problem in settings.restore_from_url() + teacher.problems() + i18n.problems():
         st.warning(problem)
     teacher.presenter()
     commands.engine().warm()  # the training process, started before the first Train
@@ -28,6 +31,7 @@ def setup_page(title: str, icon: str) -> None:
     history_log.note_finished(commands.current_run())
     settings.sync_url()
     teacher.sync_url()
+    i18n.sync_url()
     if title != "Train":  # the Train page has its own live status line
         _sidebar_status()
 
@@ -36,9 +40,9 @@ def _sidebar_status() -> None:
     run = commands.current_run()
     with st.sidebar:
         if run is None:
-            st.caption("No model yet: train one on the Train page, or upload one.")
+            st.caption(_("No model yet: train one on the Train page, or upload one."))
         else:
-            st.caption(f"Model: {run.describe()}")
+            st.caption(_("Model: {description}").format(description=run.describe()))
 
 
 _last_gc = [0.0]

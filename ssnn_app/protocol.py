@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ssnn_core import Hyper, PairData, Standardiser
+from ssnn_core import Hyper, PairData, SsnnError, Standardiser
 from ssnn_core.history import Snapshot
 
 # ------------------------------------------------------------------ server -> training process
@@ -143,6 +143,7 @@ class Published:
     queue_position: int = 0        # 1-based place among the runs waiting for a turn (0: not waiting)
     starts: int = 0
     stops: int = 0
+    error: SsnnError | None = None  # `message` as an SsnnError (English template + values), to show it translated
 
 
 @dataclass(frozen=True)

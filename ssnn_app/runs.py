@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ssnn_core import Hyper, Model, PairData, Standardiser, init_params
+from ssnn_core import Hyper, Model, PairData, SsnnError, Standardiser, init_params
 from ssnn_core.history import History, Snapshot
 
 from . import protocol as p
+from .i18n import _, pgettext
 from .lifecycle import Event, Status, after
 
 SNAPSHOT_BUDGET = 16 * 2**20     # bytes of W1 copies kept per run for the replay
@@ -57,6 +58,7 @@ class RunState:
     ack: int = 0
     starts: int = 0
     stops: int = 0
+    error: SsnnError | None = None  # `message` as an SsnnError (English template + values), to show it translated
 
     @property
     def ms_per_iteration(self) -> float | None:
@@ -78,7 +80,7 @@ class RunState:
         return RunState(self.version + 1, Status(msg.status), msg.iteration, msg.target, msg.learning_rate,
                         _frozen(msg.params), History(**steps, **evals),
                         tuple(have[i] for i in msg.replay if i in have), msg.snapshot_every, msg.train_seconds,
-                        msg.message, msg.queue_position, msg.ack, msg.starts, msg.stops)
+                        msg.message, msg.queue_position, msg.ack, msg.starts, msg.stops, msg.error)
 
 
 _ids = itertools.count(1)
@@ -141,10 +143,12 @@ class Run:
         return Model(s.params, self.scaler, self.hyper.replace(iterations=max(s.target, 1)), s.iteration)
 
     def describe(self) -> str:
+        """One line for the sidebar, in the caller's language (made when asked, never kept on the run)."""
         h, s = self.hyper, self.state
-        where = "uploaded" if self.origin == "uploaded" else s.status.value
-        return (f"784→{h.hidden}→1, digits {h.digits[0]}/{h.digits[1]}, lr {s.learning_rate:g}, "
-                f"{s.iteration}/{s.target} iterations ({where})")
+        where = pgettext("run status", "uploaded") if self.origin == "uploaded" else s.status.label
+        return _("784→{n1}→1, digits {a}/{b}, lr {lr:g}, {iteration}/{target} iterations ({status})").format(
+            n1=h.hidden, a=h.digits[0], b=h.digits[1], lr=s.learning_rate, iteration=s.iteration, target=s.target,
+            status=where)
 
     # ------------------------------------------------------------ from the owner (listener thread)
 
@@ -153,13 +157,14 @@ class Run:
             self.state = self.state.after(msg)
             self.changed.notify_all()
 
-    def lost(self, reason: str) -> None:
+    def lost(self, reason: str | SsnnError) -> None:
         """The training process that had this run died: the model stays as last published."""
         with self.changed:
             status = after(self.state.status, Event.LOST)
             if status is not self.state.status:
                 self.state = replace(self.state, version=self.state.version + 1, status=status,
-                                     message=f"training stopped unexpectedly: {reason}")
+                                     message=f"training stopped unexpectedly: {reason}",
+                                     error=SsnnError("training stopped unexpectedly: {reason}", reason=reason))
             self.changed.notify_all()
 
     def wait(self, done, timeout: float) -> bool:

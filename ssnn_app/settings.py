@@ -6,6 +6,9 @@ import streamlit as st
 
 from ssnn_core import ConfigError, Hyper
 
+from . import i18n
+from .i18n import _
+
 UI_ITERATIONS = (1, 5000)
 UI_HIDDEN = (10, 300)
 UI_LR = (0.001, 10.0)
@@ -27,18 +30,22 @@ def hyper_from_query(params) -> tuple[Hyper, list[str]]:
             check_ui_range(candidate)
             hyper = candidate
         except (ConfigError, TypeError, ValueError) as exc:
-            problems.append(f"URL parameter {key}={raw!r} ignored: {exc}")
+            problems.append(_("URL parameter {key}={value} ignored: {reason}").format(
+                key=key, value=repr(raw), reason=i18n.error_text(exc)))
     return hyper, problems
 
 
 def check_ui_range(h: Hyper) -> None:
     """The dashboard's sliders are narrower than what the core accepts."""
     if not UI_HIDDEN[0] <= h.hidden <= UI_HIDDEN[1]:
-        raise ConfigError(f"hidden neurons must be in {UI_HIDDEN[0]}..{UI_HIDDEN[1]}, got {h.hidden}")
+        raise ConfigError("hidden neurons must be in {lo}..{hi}, got {value}",
+                          lo=UI_HIDDEN[0], hi=UI_HIDDEN[1], value=h.hidden)
     if not UI_ITERATIONS[0] <= h.iterations <= UI_ITERATIONS[1]:
-        raise ConfigError(f"iterations must be in {UI_ITERATIONS[0]}..{UI_ITERATIONS[1]}, got {h.iterations}")
+        raise ConfigError("iterations must be in {lo}..{hi}, got {value}",
+                          lo=UI_ITERATIONS[0], hi=UI_ITERATIONS[1], value=h.iterations)
     if not UI_LR[0] <= h.learning_rate <= UI_LR[1]:
-        raise ConfigError(f"learning rate must be in {UI_LR[0]:g}..{UI_LR[1]:g}, got {h.learning_rate:g}")
+        raise ConfigError("learning rate must be in {lo:g}..{hi:g}, got {value:g}",
+                          lo=UI_LR[0], hi=UI_LR[1], value=h.learning_rate)
 
 
 def in_ui_range(h: Hyper) -> bool:
@@ -84,5 +91,6 @@ def share_link(flags=None) -> str:
     """A link to these settings, with this session's teacher flags (or `flags`)."""
     from . import teacher
     base = (st.context.url or "").split("?")[0]
-    params = {**hyper_to_query(current()), **teacher.to_query(flags if flags is not None else teacher.current())}
+    params = {**hyper_to_query(current()), **teacher.to_query(flags if flags is not None else teacher.current()),
+              **i18n.to_query()}
     return f"{base}?" + "&".join(f"{k}={v}" for k, v in params.items())

@@ -18,13 +18,15 @@ import streamlit as st
 from ssnn_core import Hyper
 
 from . import settings
+from .i18n import N_, _
 
 LOCKABLE = {url: name for name, url in settings.URL_FIELDS.items()}   # URL name -> Hyper field, as settings
-HIDEABLE = {"advanced": "the Advanced settings (precision, scaling)", "share": "the share link",
-            "upload": "model upload and download"}
-PAGES = {"home": "Home", "lesson": "Lesson", "data": "Data", "train": "Train", "weights": "Weights", "mistakes": "Mistakes",
-         "how": "How it works", "tryit": "Try it", "landscape": "Landscape", "hidden": "Hidden space",
-         "flip": "Flip it", "knockout": "Knock out", "board": "Class board"}
+# the descriptions and titles below are shown with _() (the teacher link builder on Home)
+HIDEABLE = {"advanced": N_("the Advanced settings (precision, scaling)"), "share": N_("the share link"),
+            "upload": N_("model upload and download")}
+PAGES = {"home": N_("Home"), "lesson": N_("Lesson"), "data": N_("Data"), "train": N_("Train"), "weights": N_("Weights"),
+         "mistakes": N_("Mistakes"), "how": N_("How it works"), "tryit": N_("Try it"), "landscape": N_("Landscape"),
+         "hidden": N_("Hidden space"), "flip": N_("Flip it"), "knockout": N_("Knock out"), "board": N_("Class board")}
 FLAGS = ("lock", "hide", "pages", "present")
 
 
@@ -54,7 +56,8 @@ def _names(raw, allowed, what: str, problems: list) -> list[str]:
         if name in allowed:
             names.append(name)
         else:
-            problems.append(f"URL parameter {what}: {name!r} ignored, not one of {', '.join(allowed)}")
+            problems.append(_("URL parameter {what}: {name} ignored, not one of {allowed}").format(
+                what=what, name=repr(name), allowed=", ".join(allowed)))
     return names
 
 
@@ -68,7 +71,8 @@ def from_query(params, hyper: Hyper) -> tuple[Flags, list[str]]:
     pages = tuple(k for k in PAGES if k in asked)
     present = str(params.get("present", "0")).strip().lower()
     if present not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        problems.append(f"URL parameter present={present[:20]!r} ignored: use present=1 or present=0")
+        problems.append(_("URL parameter present={value} ignored: use present=1 or present=0").format(
+            value=repr(present[:20])))
         present = "0"
     return Flags(locked, hidden, pages, present in ("1", "true", "yes", "on")), problems
 
@@ -91,7 +95,7 @@ def current() -> Flags:
     """This session's flags, read from its URL on its first run (before the navigation is built)."""
     ss = st.session_state
     if "teacher" not in ss:
-        hyper, _ = settings.hyper_from_query(st.query_params)
+        hyper, _problems = settings.hyper_from_query(st.query_params)
         ss["teacher"], ss["teacher_problems"] = from_query(st.query_params, hyper)
     return ss["teacher"]
 

@@ -10,7 +10,8 @@ from PIL import Image
 
 from ssnn_core import ConfigError, Hyper
 
-from . import commands, settings, teacher
+from . import commands, i18n, settings, teacher
+from .i18n import _
 
 LR_STEPS = (1, 1.5, 2, 3, 5, 7)       # round values, about evenly spaced on a log scale, 6 per decade
 LR_OPTIONS = [float(f"{m * 10.0 ** e:.3g}") for e in range(-3, 1) for m in LR_STEPS] + [10.0]   # 0.001 .. 10
@@ -26,7 +27,7 @@ def _apply_widgets() -> None:
         hyper = Hyper(digits=(ss.w_digit_a, ss.w_digit_b), hidden=ss.w_hidden, learning_rate=ss.w_lr,
                       iterations=ss.w_iterations, seed=ss.w_seed, dtype=ss.w_dtype, scaling=ss.w_scaling)
     except ConfigError as exc:
-        ss["settings_problem"] = str(exc)
+        ss["settings_problem"] = exc   # shown in the language of the moment (i18n.error_text)
         return
     ss.pop("settings_problem", None)
     settings.use(hyper)
@@ -45,34 +46,34 @@ def settings_ui() -> Hyper:
     flags = teacher.current()
     lock = flags.is_locked
     with st.sidebar:
-        st.header("Settings")
+        st.header(_("Settings"))
         if flags.locked:
-            st.caption(":material/lock: Settings shown greyed out are fixed by this lesson's link.")
-        st.slider("Hidden neurons n1", settings.UI_HIDDEN[0], settings.UI_HIDDEN[1], key="w_hidden",
+            st.caption(_(":material/lock: Settings shown greyed out are fixed by this lesson's link."))
+        st.slider(_("Hidden neurons n1"), settings.UI_HIDDEN[0], settings.UI_HIDDEN[1], key="w_hidden",
                   on_change=_apply_widgets, disabled=lock("hidden"),
-                  help="Width of the ReLU layer. Changing it starts a new network.")
-        st.select_slider("Learning rate α", options=_lr_options(h.learning_rate), key="w_lr",
+                  help=_("Width of the ReLU layer. Changing it starts a new network."))
+        st.select_slider(_("Learning rate α"), options=_lr_options(h.learning_rate), key="w_lr",
                          on_change=_apply_widgets, format_func=lambda v: f"{v:g}", disabled=lock("learning_rate"),
-                         help="Log scale. A change applies from the next iteration, even while training.")
-        st.slider("Iterations", settings.UI_ITERATIONS[0], settings.UI_ITERATIONS[1], key="w_iterations",
+                         help=_("Log scale. A change applies from the next iteration, even while training."))
+        st.slider(_("Iterations"), settings.UI_ITERATIONS[0], settings.UI_ITERATIONS[1], key="w_iterations",
                   on_change=_apply_widgets, disabled=lock("iterations"),
-                  help="Full-batch gradient-descent steps to train for.")
-        st.number_input("Seed", 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets, disabled=lock("seed"),
-                        help="Seeds the initial weights; the article used 561.")
+                  help=_("Full-batch gradient-descent steps to train for."))
+        st.number_input(_("Seed"), 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets, disabled=lock("seed"),
+                        help=_("Seeds the initial weights; the article used 561."))
         a, b = st.columns(2)
-        a.selectbox("Digit A (label 0)", range(10), key="w_digit_a", on_change=_apply_widgets, disabled=lock("digits"))
-        b.selectbox("Digit B (label 1)", range(10), key="w_digit_b", on_change=_apply_widgets, disabled=lock("digits"))
+        a.selectbox(_("Digit A (label 0)"), range(10), key="w_digit_a", on_change=_apply_widgets, disabled=lock("digits"))
+        b.selectbox(_("Digit B (label 1)"), range(10), key="w_digit_b", on_change=_apply_widgets, disabled=lock("digits"))
         if "advanced" not in flags.hidden:
-            with st.expander("Advanced"):
-                st.radio("Precision", ["float32", "float64"], key="w_dtype", on_change=_apply_widgets,
+            with st.expander(_("Advanced")):
+                st.radio(_("Precision"), ["float32", "float64"], key="w_dtype", on_change=_apply_widgets,
                          horizontal=True, disabled=lock("dtype"),
-                         help="float32 is about twice as fast and makes the same mistakes.")
-                st.radio("Scaling", ["safe", "seed"], key="w_scaling", on_change=_apply_widgets, horizontal=True,
+                         help=_("float32 is about twice as fast and makes the same mistakes."))
+                st.radio(_("Scaling"), ["safe", "seed"], key="w_scaling", on_change=_apply_widgets, horizontal=True,
                          disabled=lock("scaling"),
-                         help="safe: pixels blank in all training images get scale 1. "
-                              "seed: the article's std + 1e-9, which breaks on ink in such pixels.")
+                         help=_("safe: pixels blank in all training images get scale 1. "
+                                "seed: the article's std + 1e-9, which breaks on ink in such pixels."))
         if ss.get("settings_problem"):
-            st.error(ss["settings_problem"])
+            st.error(i18n.error_text(ss["settings_problem"]))
     return settings.current()
 
 

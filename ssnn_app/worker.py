@@ -15,12 +15,13 @@ while it trains; messages are read between iterations, so Pause takes effect aft
 
 from __future__ import annotations
 
+import pickle
 import sys
 import time
 import weakref
 from collections import OrderedDict, deque
 
-from ssnn_core import Trainer
+from ssnn_core import SsnnError, Trainer
 from ssnn_core.blocks import TrainingSet
 
 from . import protocol as p
@@ -54,7 +55,8 @@ class _Job:
         self.goal: int | None = None        # Step N: pause at this iteration
         self.ack = 0
         self.starts = self.stops = 0
-        self.message: str | None = None
+        self.message: str | None = None     # why training failed, in English ...
+        self.error: SsnnError | None = None  # ... and as an SsnnError, for a page to show it translated
         self.position = 0
         self.sent_steps = self.sent_evals = 0
         self.sent_snaps: set[int] = set()
@@ -85,7 +87,8 @@ class _Job:
             t.current_params(), {f: getattr(h, f)[steps_from:] for f in STEP_FIELDS}, steps_from,
             {f: getattr(h, f)[evals_from:] for f in EVAL_FIELDS}, evals_from,
             [s.iteration for s in t.snapshots], new_snaps, t.snapshot_every,
-            self.message or t.stopped_reason, self.position, self.starts, self.stops)
+            self.message or t.stopped_reason, self.position, self.starts, self.stops,
+            error=self.error if self.message else t.stopped)
         self.sent_steps, self.sent_evals = len(h.iteration), len(h.eval_iteration)
         self.sent_snaps = {s.iteration for s in t.snapshots}
         self.published = time.monotonic()
@@ -129,7 +132,7 @@ class Owner:
             if job is None:
                 print(f"ssnn training process: {type(msg).__name__} failed: {exc!r}", file=sys.stderr)
                 return
-            self._fail(run, job, f"{type(exc).__name__}: {exc}")
+            self._fail(run, job, exc)
 
     def _handle(self, msg) -> None:
         if isinstance(msg, p.Data):
@@ -261,7 +264,7 @@ class Owner:
                 self._finish(run, job)
                 return
         except Exception as exc:  # noqa: BLE001 - reported to the server, which shows it
-            self._fail(run, job, f"{type(exc).__name__}: {exc}")
+            self._fail(run, job, exc)
             return
         if job.status is not Status.RUNNING or time.monotonic() - job.published >= PUBLISH_SECONDS:
             self.publish(run)
@@ -272,9 +275,15 @@ class Owner:
         self._dequeue(run)
         self.publish(run)
 
-    def _fail(self, run: int, job: _Job, message: str) -> None:
+    def _fail(self, run: int, job: _Job, exc: Exception) -> None:
         job.t.stopped_reason = None
-        job.message = f"training stopped unexpectedly: {message}"
+        # ssnn's own error goes as it is (its template is translated too), any other as its English text
+        # (a copy: not its traceback, nor what it was raised from)
+        ours = isinstance(exc, SsnnError) and _picklable(exc)
+        reason = type(exc)(exc.template, **exc.params) if ours else str(exc)
+        job.error = SsnnError("training stopped unexpectedly: {kind}: {reason}", kind=type(exc).__name__,
+                              reason=reason)
+        job.message = str(job.error)
         job.status = after(job.status, Event.LOST) if job.status.active else Status.FAILED
         self._dequeue(run)
         self.publish(run)
@@ -291,6 +300,15 @@ class Owner:
         return p.Stats(cmd, len(self.jobs), sum(j.status is Status.RUNNING for j in self.jobs.values()),
                        len(self.queue), len(self.pairs), len(sets),
                        sum(s.training_set.nbytes + s.X_test.nbytes for s in sets.values()), list(self.made))
+
+
+def _picklable(obj) -> bool:
+    """Whether `obj` can go to the server in a message (an error's values could be anything)."""
+    try:
+        pickle.dumps(obj)
+    except Exception:  # noqa: BLE001 - pickling can fail in many ways
+        return False
+    return True
 
 
 def main(read_fd: int, write_fd: int) -> None:

@@ -132,7 +132,7 @@ def cmd_train(args, out) -> int:
 
     trainer.run(callback=report)
     if trainer.diverged:
-        raise SsnnError(trainer.stopped_reason)
+        raise trainer.stopped
     params = trainer.current_params()
     result = evaluate(params, trainer.X_test, pair.y_test)
     for index in result.misclassified:
@@ -182,7 +182,7 @@ def cmd_gradcheck(args, out) -> int:
     Hyper(hidden=args.hidden, seed=args.seed)  # validates, before the data is read
     for name, value, most in (("samples", args.samples, 100_000), ("checks", args.checks, GRADCHECK_MAX_CHECKS)):
         if not 1 <= value <= most:  # 0 samples has no cost; 0 checks used to be blamed on relu's kink
-            raise ConfigError(f"{name} must be in 1..{most}, got {value}")
+            raise ConfigError("{name} must be in 1..{most}, got {value}", name=name, most=most, value=value)
     pair = select_digits(load_mnist(args.data))
     m = min(args.samples, len(pair.y_train))
     scaler = Standardiser.fit(pair.x_train)

@@ -13,7 +13,15 @@ SCALINGS = ("safe", "seed")
 
 
 class SsnnError(Exception):
-    """Base class: every error ssnn raises on purpose carries a one-line message for the user."""
+    """Base class: every error ssnn raises on purpose carries a one-line message for the user.
+
+    The message is an English template with named placeholders and their values, as
+    `ConfigError("n1 must be in {lo}..{hi}, got {value}", lo=1, hi=300, value=n)`: str() fills it in
+    English (the command line); the dashboard translates the template, then fills it (ssnn_app.i18n)."""
+
+    def __init__(self, template: str = "", /, **params):
+        self.template, self.params = template, params
+        super().__init__(template.format(**params) if params else template)
 
 
 class ConfigError(SsnnError, ValueError):
@@ -32,9 +40,27 @@ class ImageError(SsnnError):
     """A user image could not be read or is unsafe to decode."""
 
 
+# A whole-number setting's two messages, one sentence per setting (the dashboard translates each whole)
+_NOT_WHOLE = {
+    "digit": lambda value: ConfigError("digit must be a whole number, got {value!r}", value=value),
+    "hidden": lambda value: ConfigError("hidden must be a whole number, got {value!r}", value=value),
+    "iterations": lambda value: ConfigError("iterations must be a whole number, got {value!r}", value=value),
+    "seed": lambda value: ConfigError("seed must be a whole number, got {value!r}", value=value),
+}
+_OUT_OF_RANGE = {
+    "digit": lambda value, lo, hi: ConfigError("digit must be in {lo}..{hi}, got {value}", lo=lo, hi=hi, value=value),
+    "hidden": lambda value, lo, hi: ConfigError("hidden must be in {lo}..{hi}, got {value}", lo=lo, hi=hi,
+                                                value=value),
+    "iterations": lambda value, lo, hi: ConfigError("iterations must be in {lo}..{hi}, got {value}", lo=lo, hi=hi,
+                                                    value=value),
+    "seed": lambda value, lo, hi: ConfigError("seed must be in {lo}..{hi}, got {value}", lo=lo, hi=hi, value=value),
+}
+
+
 def _as_int(name: str, value, lo: int, hi: int) -> int:
+    """`value` as an int in lo..hi, else the ConfigError of the setting `name` (a key of _NOT_WHOLE)."""
     if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        raise _NOT_WHOLE[name](value)
     if isinstance(value, str):
         try:
             value = int(value)  # "20" from a URL or a form; "2.0" and "1e3" go through float below
@@ -42,32 +68,32 @@ def _as_int(name: str, value, lo: int, hi: int) -> int:
             pass
     if isinstance(value, int):  # exact: float() would report 10**23 as 99999999999999991611392
         if not lo <= value <= hi:
-            raise ConfigError(f"{name} must be in {lo}..{hi}, got {value}")
+            raise _OUT_OF_RANGE[name](value, lo, hi)
         return int(value)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+        raise _NOT_WHOLE[name](value) from None
     if not math.isfinite(number) or number != int(number):
-        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        raise _NOT_WHOLE[name](value)
     number = int(number)
     if not lo <= number <= hi:
-        raise ConfigError(f"{name} must be in {lo}..{hi}, got {number}")
+        raise _OUT_OF_RANGE[name](number, lo, hi)
     return number
 
 
 def check_learning_rate(value) -> float:
     """Return `value` as a float if it is a usable learning rate, else raise ConfigError."""
     if isinstance(value, bool):
-        raise ConfigError(f"learning rate must be a number, got {value!r}")
+        raise ConfigError("learning rate must be a number, got {value!r}", value=value)
     try:
         rate = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"learning rate must be a number, got {value!r}") from None
+        raise ConfigError("learning rate must be a number, got {value!r}", value=value) from None
     if not math.isfinite(rate) or rate <= 0:
-        raise ConfigError(f"learning rate must be a positive finite number, got {value!r}")
+        raise ConfigError("learning rate must be a positive finite number, got {value!r}", value=value)
     if rate > LEARNING_RATE_MAX:
-        raise ConfigError(f"learning rate must be at most {LEARNING_RATE_MAX:g}, got {rate:g}")
+        raise ConfigError("learning rate must be at most {most:g}, got {value:g}", most=LEARNING_RATE_MAX, value=rate)
     return rate
 
 
@@ -76,11 +102,11 @@ def check_digits(value) -> tuple[int, int]:
     try:
         a, b = value
     except (TypeError, ValueError):
-        raise ConfigError(f"digits must be two digits, e.g. 0 1, got {value!r}") from None
+        raise ConfigError("digits must be two digits, e.g. 0 1, got {value!r}", value=value) from None
     a = _as_int("digit", a, 0, 9)
     b = _as_int("digit", b, 0, 9)
     if a == b:
-        raise ConfigError(f"digits must be two different digits, got {a} and {b}")
+        raise ConfigError("digits must be two different digits, got {a} and {b}", a=a, b=b)
     return (a, b)
 
 
@@ -104,9 +130,11 @@ class Hyper:
         set_(self, "iterations", _as_int("iterations", self.iterations, *ITERATIONS_RANGE))
         set_(self, "seed", _as_int("seed", self.seed, 0, 2**32 - 1))
         if self.dtype not in DTYPES:
-            raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+            raise ConfigError("dtype must be one of {choices}, got {value!r}", choices=", ".join(DTYPES),
+                              value=self.dtype)
         if self.scaling not in SCALINGS:
-            raise ConfigError(f"scaling must be one of {', '.join(SCALINGS)}, got {self.scaling!r}")
+            raise ConfigError("scaling must be one of {choices}, got {value!r}", choices=", ".join(SCALINGS),
+                              value=self.scaling)
 
     def to_dict(self) -> dict:
         d = asdict(self)

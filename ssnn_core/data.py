@@ -40,10 +40,6 @@ IDX_NAMES = {
     "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
     "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
 }
-GET_DATA_HINT = (
-    "give a path with --data PATH or the SSNN_MNIST environment variable "
-    "(an mnist.npz or a folder of the four IDX files), or connect to the internet once"
-)
 
 
 @dataclass(frozen=True)
@@ -80,15 +76,20 @@ def _check_arrays(arrays: dict, where: str) -> Mnist:
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.dtype != np.uint8 or y.dtype != np.uint8:
-            raise DataError(f"{where}: x_{split}/y_{split} must be uint8, got {x.dtype}/{y.dtype}")
+            raise DataError("{where}: x_{split}/y_{split} must be uint8, got {x_dtype}/{y_dtype}", where=where,
+                            split=split, x_dtype=x.dtype, y_dtype=y.dtype)
         if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1:
-            raise DataError(
-                f"{where}: x_{split} must be (N, 28, 28) and y_{split} (N,), got {x.shape} and {y.shape}"
-            )
+            raise DataError("{where}: x_{split} must be (N, 28, 28) and y_{split} (N,), got {x_shape} and {y_shape}",
+                            where=where, split=split, x_shape=x.shape, y_shape=y.shape)
         if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-            raise DataError(f"{where}: {x.shape[0]} {split} images but {y.shape[0]} labels")
+            if split == "train":
+                raise DataError("{where}: {images} train images but {labels} labels", where=where,
+                                images=x.shape[0], labels=y.shape[0])
+            raise DataError("{where}: {images} test images but {labels} labels", where=where, images=x.shape[0],
+                            labels=y.shape[0])
         if y.max() > 9:
-            raise DataError(f"{where}: y_{split} has label {int(y.max())}; MNIST labels are 0-9")
+            raise DataError("{where}: y_{split} has label {label}; MNIST labels are 0-9", where=where, split=split,
+                            label=int(y.max()))
     for a in arrays.values():
         a.setflags(write=False)
     return Mnist(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], where)
@@ -98,14 +99,22 @@ def load_npz(path: str | os.PathLike) -> Mnist:
     """Read an `.npz` in the Keras layout without pickle, refusing bombs and wrong contents."""
     path = Path(path)
     if path.exists() and not path.is_file():  # zipfile would read /dev/zero forever, or wait on a FIFO
-        raise DataError(f"{path}: not a regular file (a device, pipe or socket?)")
-    say = Wording(lambda found: f"{path.name}: expected arrays {', '.join(NPZ_KEYS)}, found "
-                                f"{', '.join(found) or 'none'}",
-                  f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES >> 20} MB; not MNIST",
-                  f"{path}: no such file", f"{path.name}: not a valid .npz (zip) file",
-                  f"{path.name}: holds object (pickled) arrays; refusing to load them",
-                  f"{path.name}: malformed array ({{exc}})", f"{path.name}: unreadable or truncated ({{cls}}: {{exc}})")
-    arrays = read_npz(path, NPZ_KEYS, MAX_UNPACKED_BYTES, DataError, path.name, say)
+        raise DataError("{path}: not a regular file (a device, pipe or socket?)", path=path)
+    name, expected = path.name, ", ".join(NPZ_KEYS)
+    say = Wording(
+        contents=lambda found: (
+            DataError("{name}: expected arrays {expected}, found {found}", name=name, expected=expected,
+                      found=", ".join(found)) if found else
+            DataError("{name}: expected arrays {expected}, found none", name=name, expected=expected)),
+        too_big=lambda: DataError("{name}: unpacks to more than {mb} MB; not MNIST", name=name,
+                                  mb=MAX_UNPACKED_BYTES >> 20),
+        missing=lambda: DataError("{path}: no such file", path=path),
+        not_zip=lambda: DataError("{name}: not a valid .npz (zip) file", name=name),
+        pickled=lambda: DataError("{name}: holds object (pickled) arrays; refusing to load them", name=name),
+        malformed=lambda reason: DataError("{name}: malformed array ({reason})", name=name, reason=reason),
+        unreadable=lambda cls, reason: DataError("{name}: unreadable or truncated ({cls}: {reason})", name=name,
+                                                 cls=cls, reason=reason))
+    arrays = read_npz(path, NPZ_KEYS, MAX_UNPACKED_BYTES, DataError, name, say)
     return _check_arrays(arrays, f"{path}")
 
 
@@ -115,18 +124,22 @@ def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
         with opener(path, "rb") as f:
             head = f.read(4 + 4 * ndim)
             if len(head) < 4 + 4 * ndim or int.from_bytes(head[:4], "big") != magic:
-                raise DataError(f"{path.name}: not an IDX file of the expected kind (magic number)")
+                raise DataError("{name}: not an IDX file of the expected kind (magic number)", name=path.name)
             dims = [int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
             if dims[0] > MAX_IMAGES or dims[1:] not in ([], [28, 28]):
-                raise DataError(f"{path.name}: unexpected dimensions {dims}")
+                raise DataError("{name}: unexpected dimensions {dims}", name=path.name, dims=dims)
             count = int(np.prod(dims))
             body = f.read(count + 1)
     except DataError:
         raise
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise DataError(f"{path.name}: unreadable or truncated ({exc})") from None
+        raise DataError("{name}: unreadable or truncated ({reason})", name=path.name, reason=str(exc)) from None
+    if len(body) > count:  # (one byte more was read: the file holds more than its header says)
+        raise DataError("{name}: expected {count} bytes of data, found {found}+", name=path.name, count=count,
+                        found=len(body))
     if len(body) != count:
-        raise DataError(f"{path.name}: expected {count} bytes of data, found {len(body)}{'+' if len(body) > count else ''}")
+        raise DataError("{name}: expected {count} bytes of data, found {found}", name=path.name, count=count,
+                        found=len(body))
     return np.frombuffer(body, dtype=np.uint8).reshape(dims).copy()
 
 
@@ -138,7 +151,8 @@ def load_idx_folder(folder: str | os.PathLike) -> Mnist:
         candidates = [folder / (s + ext) for s in stems for ext in (".gz", "")]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise DataError(f"{folder}: missing {stems[0]}(.gz); a data folder needs the four MNIST IDX files")
+            raise DataError("{folder}: missing {file}(.gz); a data folder needs the four MNIST IDX files",
+                            folder=folder, file=stems[0])
         is_images = key.startswith("x")
         arrays[key] = _read_idx(found, 0x803 if is_images else 0x801, 3 if is_images else 1)
     return _check_arrays(arrays, f"{folder}")
@@ -150,7 +164,7 @@ def load_path(path: str | os.PathLike) -> Mnist:
     if p.is_dir():
         return load_idx_folder(p)
     if not p.exists():
-        raise DataError(f"{p}: no such file or folder")
+        raise DataError("{path}: no such file or folder", path=p)
     return load_npz(p)
 
 
@@ -187,12 +201,14 @@ def download(dest: Path, url: str = MNIST_URL, timeout: float = 30.0) -> Path:
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != MNIST_SHA256:
-            raise DataError(f"download from {url} has the wrong sha256; not saved")
+            raise DataError("download from {url} has the wrong sha256; not saved", url=url)
         os.replace(tmp, dest)
     except DataError:
         raise
     except (OSError, ValueError, http.client.HTTPException) as exc:  # IncompleteRead: the stream was cut
-        raise DataError(f"could not download MNIST ({exc.__class__.__name__}): {GET_DATA_HINT}") from None
+        raise DataError("could not download MNIST ({cls}): give a path with --data PATH or the SSNN_MNIST "
+                        "environment variable (an mnist.npz or a folder of the four IDX files), or connect to the "
+                        "internet once", cls=exc.__class__.__name__) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -227,7 +243,8 @@ def _auto(allow_download: bool) -> Mnist:
     if mnist is not None:
         return mnist
     if not allow_download:
-        raise DataError(f"MNIST not found: {GET_DATA_HINT}")
+        raise DataError("MNIST not found: give a path with --data PATH or the SSNN_MNIST environment variable "
+                        "(an mnist.npz or a folder of the four IDX files), or connect to the internet once")
     return load_npz(download(cache))
 
 
@@ -246,8 +263,21 @@ def select_digits(mnist: Mnist, digits=(0, 1)) -> PairData:
     xt, yt = pick(mnist.x_train, mnist.y_train)
     xs, ys = pick(mnist.x_test, mnist.y_test)
     if len(xt) == 0 or len(xs) == 0:
-        raise DataError(f"no images of digits {a} and {b} in {mnist.source}")
+        raise DataError("no images of digits {a} and {b} in {source}", a=a, b=b, source=mnist.source)
     return PairData((a, b), xt, yt, xs, ys, mnist.source)
+
+
+def _renamed(exc: DataError, *renames: tuple[str, str]) -> DataError:
+    """`exc` with a temporary file's or folder's name replaced in its values (old, new; in order), as the
+    user knows it: its template stays, so that it is still translated."""
+    def rename(value):
+        if not isinstance(value, (str, os.PathLike)):
+            return value
+        text = os.fspath(value)
+        for old, new in renames:
+            text = text.replace(old, new)
+        return text if text != os.fspath(value) else value
+    return DataError(exc.template, **{k: rename(v) for k, v in exc.params.items()})
 
 
 def npz_bytes_to_mnist(raw: bytes, name: str = "upload") -> Mnist:
@@ -258,7 +288,7 @@ def npz_bytes_to_mnist(raw: bytes, name: str = "upload") -> Mnist:
         try:
             return load_npz(tmp.name)
         except DataError as exc:
-            raise DataError(str(exc).replace(tmp.name, name).replace(Path(tmp.name).name, name)) from None
+            raise _renamed(exc, (tmp.name, name), (Path(tmp.name).name, name)) from None
 
 
 def idx_bytes_to_mnist(files: dict[str, bytes]) -> Mnist:
@@ -267,11 +297,11 @@ def idx_bytes_to_mnist(files: dict[str, bytes]) -> Mnist:
         for name, raw in files.items():
             safe = PureWindowsPath(str(name)).name  # never trust a path in an uploaded file's name (/ or \\)
             if safe in ("", ".", "..") or "\0" in safe:
-                raise DataError(f"upload: unusable file name {str(name)[:80]!r}")
+                raise DataError("upload: unusable file name {name!r}", name=str(name)[:80])
             Path(d, safe).write_bytes(raw)
         try:
             mnist = load_idx_folder(d)
         except DataError as exc:
-            raise DataError(str(exc).replace(d, "upload")) from None
+            raise _renamed(exc, (d, "upload")) from None
     return Mnist(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, "uploaded IDX files")
 

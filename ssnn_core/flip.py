@@ -77,15 +77,15 @@ class _Net:
 def _start(params: dict, scaler: Standardiser, pixels, margin) -> tuple[_Net, np.ndarray, float, float]:
     """-> the model, p0 (n0,), s = the way z2 must go (+1 from label 0, -1 from label 1), the target."""
     if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 < margin < np.inf:
-        raise ConfigError(f"margin must be a positive number of logit units, got {margin!r}")
+        raise ConfigError("margin must be a positive number of logit units, got {value!r}", value=margin)
     p = np.asarray(pixels)
     if p.shape not in ((N0,), (28, 28), (N0, 1)):
-        raise ImageError(f"an image must be 784 pixels, (28, 28) or (784, 1), got shape {p.shape}")
+        raise ImageError("an image must be 784 pixels, (28, 28) or (784, 1), got shape {shape}", shape=p.shape)
     if not np.issubdtype(p.dtype, np.number) or not np.all(np.isfinite(p)):
         raise ImageError("an image's pixels must be finite numbers")
     p = p.astype(np.float64).reshape(N0)
     if p.min() < 0 or p.max() > PIXEL_MAX:
-        raise ImageError(f"pixels must be in 0..255, got {p.min():g}..{p.max():g}")
+        raise ImageError("pixels must be in 0..255, got {lo:g}..{hi:g}", lo=p.min(), hi=p.max())
     p64 = {k: np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
     mean, scale = np.asarray(scaler.mean, np.float64), np.asarray(scaler.scale, np.float64)
     net = _Net(p64, mean, scale, p64["W1"] / scale, p64["W2"][0], float(p64["b2"][0, 0]))
@@ -247,7 +247,7 @@ def fewest_pixels_flip(params: dict, scaler: Standardiser, pixels, margin: float
     the last one moves only as far as needed (exactly, over its own pieces); of those, the one that needs the
     smallest move. None if max_pixels pixels do not flip it, or no pixel moves z2 towards the target."""
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, numbers.Integral) or not 1 <= max_pixels <= N0:
-        raise ConfigError(f"max_pixels must be in 1..{N0}, got {max_pixels!r}")
+        raise ConfigError("max_pixels must be in 1..{most}, got {value!r}", most=N0, value=max_pixels)
     net, p0, s, target = _start(params, scaler, pixels, margin)
     p, done, every = p0.copy(), np.zeros(N0, bool), np.arange(N0)
     for step in range(1, int(max_pixels) + 1):

@@ -62,24 +62,26 @@ def _read_bytes(source) -> bytes:
                 if stat.S_ISDIR(info.st_mode):
                     raise IsADirectoryError
                 if not stat.S_ISREG(info.st_mode):
-                    raise ImageError(f"{os.fspath(source)}: not a regular file (a device or pipe?)")
+                    raise ImageError("{path}: not a regular file (a device or pipe?)", path=os.fspath(source))
                 if info.st_size > MAX_BYTES:
-                    raise ImageError(f"{os.fspath(source)}: larger than {MAX_BYTES >> 20} MB; not a digit image")
+                    raise ImageError("{path}: larger than {mb} MB; not a digit image", path=os.fspath(source),
+                                     mb=MAX_BYTES >> 20)
                 raw = f.read(MAX_BYTES + 1)
         except FileNotFoundError:
-            raise ImageError(f"{os.fspath(source)}: no such file") from None
+            raise ImageError("{path}: no such file", path=os.fspath(source)) from None
         except IsADirectoryError:
-            raise ImageError(f"{os.fspath(source)}: is a folder, not an image") from None
+            raise ImageError("{path}: is a folder, not an image", path=os.fspath(source)) from None
         except OSError as exc:
-            raise ImageError(f"{os.fspath(source)}: cannot read ({exc.strerror or exc})") from None
+            raise ImageError("{path}: cannot read ({reason})", path=os.fspath(source),
+                             reason=str(exc.strerror or exc)) from None
     elif hasattr(source, "read"):
         raw = source.read(MAX_BYTES + 1)
         if not isinstance(raw, (bytes, bytearray)):
             raise ImageError("image file must be opened in binary mode")
     else:
-        raise ImageError(f"cannot read an image from {type(source).__name__}")
+        raise ImageError("cannot read an image from {kind}", kind=type(source).__name__)
     if len(raw) > MAX_BYTES:
-        raise ImageError(f"image is larger than {MAX_BYTES >> 20} MB; not a digit image")
+        raise ImageError("image is larger than {mb} MB; not a digit image", mb=MAX_BYTES >> 20)
     if not raw:
         raise ImageError("image is empty (0 bytes)")
     return raw
@@ -96,20 +98,20 @@ def _open(raw: bytes) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageError("image has too many pixels (decompression bomb?); refusing to decode it") from None
         except Exception as exc:  # noqa: BLE001 - a malformed header can raise almost anything in a decoder
-            raise ImageError(f"not a readable PNG or JPEG image ({_why(exc)})") from None
+            raise ImageError("not a readable PNG or JPEG image ({reason})", reason=_why(exc)) from None
         w, h = img.size
         if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
-            raise ImageError(f"image is {w}x{h} pixels; at most {MAX_SIDE}x{MAX_SIDE} and "
-                             f"{MAX_PIXELS // 1_000_000} million pixels are accepted")
+            raise ImageError("image is {w}x{h} pixels; at most {side}x{side} and {millions} million pixels are "
+                             "accepted", w=w, h=h, side=MAX_SIDE, millions=MAX_PIXELS // 1_000_000)
         if w == 0 or h == 0:
-            raise ImageError(f"image is {w}x{h} pixels; nothing to read")
+            raise ImageError("image is {w}x{h} pixels; nothing to read", w=w, h=h)
         try:
             img.seek(0)                      # an animated PNG: its first frame
             img.load()
             if img.format == "JPEG":
                 img = ImageOps.exif_transpose(img)  # phone photos are stored sideways with a rotation tag
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
-            raise ImageError(f"image data is truncated or corrupt ({_why(exc)})") from None
+            raise ImageError("image data is truncated or corrupt ({reason})", reason=_why(exc)) from None
     return img
 
 
@@ -138,10 +140,11 @@ def _array_to_arrays(arr) -> tuple[np.ndarray, np.ndarray | None]:
     if a.dtype == np.bool_:
         a = a.astype(np.uint8) * 255
     if a.dtype.kind not in "uif" or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
-        raise ImageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) numeric array, got {a.shape} {a.dtype}")
+        raise ImageError("expected an (H, W), (H, W, 3) or (H, W, 4) numeric array, got {shape} {dtype}",
+                         shape=a.shape, dtype=a.dtype)
     h, w = a.shape[:2]
     if h == 0 or w == 0 or h > MAX_SIDE or w > MAX_SIDE or h * w > MAX_PIXELS:
-        raise ImageError(f"image is {w}x{h} pixels; at most {MAX_SIDE}x{MAX_SIDE} are accepted")
+        raise ImageError("image is {w}x{h} pixels; at most {side}x{side} are accepted", w=w, h=h, side=MAX_SIDE)
     is_float = a.dtype.kind == "f"
     a = a.astype(np.float64)
     if not np.all(np.isfinite(a)):

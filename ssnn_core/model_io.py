@@ -59,7 +59,7 @@ def check_writable(path: str | os.PathLike) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
     if path.is_dir() or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ModelFileError(f"cannot write the model to {path}: not a writable location")
+        raise ModelFileError("cannot write the model to {path}: not a writable location", path=path)
     return path
 
 
@@ -75,7 +75,8 @@ def save_model(model: Model, path: str | os.PathLike) -> Path:
             f.write(data)
         os.replace(tmp, path)
     except OSError as exc:
-        raise ModelFileError(f"cannot write the model to {path}: {exc.strerror or exc}") from None
+        raise ModelFileError("cannot write the model to {path}: {reason}", path=path,
+                             reason=str(exc.strerror or exc)) from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
@@ -86,11 +87,15 @@ EXPECTED = {"W1", "b1", "W2", "b2", "mean", "scale", "blank", "header"}
 
 
 def _arrays(source) -> dict:
-    say = Wording(lambda found: "not an ssnn model file (unexpected contents)",
-                  f"model file unpacks to more than {MAX_MODEL_BYTES >> 20} MB; not an ssnn model",
-                  f"{source}: no such file", "not an ssnn model file (not a valid .npz)",
-                  "model file holds pickled objects; refusing to load it", "model file is malformed ({exc})",
-                  "model file is unreadable or truncated ({cls})")
+    say = Wording(
+        contents=lambda found: ModelFileError("not an ssnn model file (unexpected contents)"),
+        too_big=lambda: ModelFileError("model file unpacks to more than {mb} MB; not an ssnn model",
+                                       mb=MAX_MODEL_BYTES >> 20),
+        missing=lambda: ModelFileError("{source}: no such file", source=source),
+        not_zip=lambda: ModelFileError("not an ssnn model file (not a valid .npz)"),
+        pickled=lambda: ModelFileError("model file holds pickled objects; refusing to load it"),
+        malformed=lambda reason: ModelFileError("model file is malformed ({reason})", reason=reason),
+        unreadable=lambda cls, reason: ModelFileError("model file is unreadable or truncated ({cls})", cls=cls))
     return read_npz(source, sorted(EXPECTED), MAX_MODEL_BYTES, ModelFileError, "model file", say)
 
 
@@ -104,18 +109,19 @@ def _header(raw: np.ndarray) -> dict:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError("not an ssnn model file (wrong format tag)")
     if header.get("version") != VERSION:
-        raise ModelFileError(f"model file version {header.get('version')!r} is not supported (expected {VERSION})")
+        raise ModelFileError("model file version {version!r} is not supported (expected {expected})",
+                             version=header.get("version"), expected=VERSION)
     return header
 
 
 def _check_shape(arrays: dict, name: str, shape: tuple, kinds=FLOAT_DTYPES) -> None:
     a = arrays[name]
     if a.dtype not in kinds:
-        raise ModelFileError(f"{name} must be float32 or float64, got {a.dtype}")
+        raise ModelFileError("{name} must be float32 or float64, got {dtype}", name=name, dtype=a.dtype)
     if a.shape != shape:
-        raise ModelFileError(f"{name} must have shape {shape}, got {a.shape}")
+        raise ModelFileError("{name} must have shape {shape}, got {got}", name=name, shape=shape, got=a.shape)
     if not np.all(np.isfinite(a)):
-        raise ModelFileError(f"{name} contains NaN or infinite values")
+        raise ModelFileError("{name} contains NaN or infinite values", name=name)
 
 
 def load_model(source) -> Model:
@@ -123,11 +129,11 @@ def load_model(source) -> Model:
     if isinstance(source, (str, os.PathLike)):
         source = Path(source)
         if source.is_dir():
-            raise ModelFileError(f"{source}: is a folder, not a model file")
+            raise ModelFileError("{source}: is a folder, not a model file", source=source)
         if source.exists() and not source.is_file():  # /dev/zero or a FIFO: never read it
-            raise ModelFileError(f"{source}: not a regular file (a device, pipe or socket?)")
+            raise ModelFileError("{source}: not a regular file (a device, pipe or socket?)", source=source)
         if not source.is_file():
-            raise ModelFileError(f"{source}: no such file")
+            raise ModelFileError("{source}: no such file", source=source)
     elif isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
     arrays = _arrays(source)
@@ -137,7 +143,10 @@ def load_model(source) -> Model:
     try:
         hyper = Hyper.from_dict(header.get("hyper") or {})
     except (ConfigError, TypeError) as exc:
-        raise ModelFileError(f"model settings are invalid: {exc}") from None
+        # a ConfigError stays one (a copy, without its traceback: its template is translated too), a
+        # TypeError is its text
+        reason = ConfigError(exc.template, **exc.params) if isinstance(exc, ConfigError) else str(exc)
+        raise ModelFileError("model settings are invalid: {reason}", reason=reason) from None
     n1 = hyper.hidden
     for name, shape in (("W1", (n1, N0)), ("b1", (n1, 1)), ("W2", (1, n1)), ("b2", (1, 1)),
                         ("mean", (N0,)), ("scale", (N0,))):

@@ -6,23 +6,31 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .config import SsnnError
+
 
 @dataclass(frozen=True)
 class Wording:
-    """A caller's messages. `contents` gets the member names found; the others are format strings
-    with {exc} (and {cls}, the exception's class name) where they say so."""
+    """A caller's messages: each makes the error to raise (the caller's SsnnError class, called with its
+    English template as a literal, so that the dashboard can translate it)."""
 
-    contents: object          # callable: sorted member names -> message
-    too_big: str
-    missing: str
-    not_zip: str
-    pickled: str
-    malformed: str            # "{exc}"
-    unreadable: str           # "{cls}", "{exc}"
+    contents: Callable[[list], SsnnError]        # sorted member names found -> error
+    too_big: Callable[[], SsnnError]
+    missing: Callable[[], SsnnError]
+    not_zip: Callable[[], SsnnError]
+    pickled: Callable[[], SsnnError]
+    malformed: Callable[[str], SsnnError]        # the reason (the ValueError's text) -> error
+    unreadable: Callable[[str, str], SsnnError]  # the exception's class name, its text -> error
+
+
+def _as(error: type, exc: SsnnError) -> SsnnError:
+    """`exc` (its template and values) as an instance of the caller's error class."""
+    return error(exc.template, **exc.params)
 
 
 def check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, error: type, where: str) -> None:
@@ -36,11 +44,13 @@ def check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, error: type, wh
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(f)
     except Exception as exc:  # noqa: BLE001 - a damaged header raises ValueError, SyntaxError, TokenError, zlib.error...
-        raise error(f"{where}: {info.filename} is not a readable array ({exc.__class__.__name__})") from None
+        raise _as(error, SsnnError("{where}: {member} is not a readable array ({cls})", where=where,
+                                   member=info.filename, cls=exc.__class__.__name__)) from None
     if dtype.hasobject:
-        raise error(f"{where}: holds object (pickled) arrays; refusing to load them")
+        raise _as(error, SsnnError("{where}: holds object (pickled) arrays; refusing to load them", where=where))
     if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
-        raise error(f"{where}: {info.filename} declares shape {shape}, more data than it holds")
+        raise _as(error, SsnnError("{where}: {member} declares shape {shape}, more data than it holds", where=where,
+                                   member=info.filename, shape=shape))
 
 
 def read_npz(source, names, max_bytes: int, error: type, where: str, say: Wording) -> dict:
@@ -51,9 +61,9 @@ def read_npz(source, names, max_bytes: int, error: type, where: str, say: Wordin
             infos = zf.infolist()
             found = sorted(i.filename for i in infos)
             if sorted(f"{n}.npy" for n in names) != found:
-                raise error(say.contents(found))
+                raise say.contents(found)
             if sum(i.file_size for i in infos) > max_bytes:
-                raise error(say.too_big)
+                raise say.too_big()
             for info in infos:
                 check_npy_header(zf, info, error, where)
         if hasattr(source, "seek"):
@@ -63,10 +73,10 @@ def read_npz(source, names, max_bytes: int, error: type, where: str, say: Wordin
     except error:
         raise
     except FileNotFoundError:
-        raise error(say.missing) from None
+        raise say.missing() from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile):
-        raise error(say.not_zip) from None
+        raise say.not_zip() from None
     except ValueError as exc:  # object arrays (pickle) and malformed .npy headers land here
-        raise error(say.pickled if "pickle" in str(exc) else say.malformed.format(exc=exc)) from None
+        raise (say.pickled() if "pickle" in str(exc) else say.malformed(str(exc))) from None
     except (OSError, EOFError, RuntimeError, zlib.error) as exc:
-        raise error(say.unreadable.format(cls=exc.__class__.__name__, exc=exc)) from None
+        raise say.unreadable(exc.__class__.__name__, str(exc)) from None

@@ -31,7 +31,8 @@ class Standardiser:
     def fit(cls, x_rows: np.ndarray, mode: str = "safe") -> Standardiser:
         """x_rows: (m, n0) training images, any numeric dtype."""
         if mode not in SCALINGS:
-            raise ConfigError(f"scaling must be one of {', '.join(SCALINGS)}, got {mode!r}")
+            raise ConfigError("scaling must be one of {choices}, got {value!r}", choices=", ".join(SCALINGS),
+                              value=mode)
         x = np.asarray(x_rows)
         mean = x.mean(axis=0, dtype=np.float64)                 # (n0,)
         std = x.std(axis=0, dtype=np.float64)                   # (n0,)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .blocks import Compute, Part, TrainingSet, padded_rows
-from .config import Hyper, check_learning_rate
+from .config import Hyper, SsnnError, check_learning_rate
 from .data import PairData
 from .history import History, Snapshot
 from .network import cost_from_logits, forward, init_params
@@ -76,7 +76,7 @@ class Trainer:
         self.iteration = 0
         self.history = History()
         self.snapshots: list[Snapshot] = []
-        self.stopped_reason: str | None = None
+        self.stopped: SsnnError | None = None    # why training stopped by itself (it diverged), see stopped_reason
         self.train_seconds = 0.0
         self._parts_made: list[Part] | None = None
         self._prev = {k: v.copy() for k, v in self._trained().items()}
@@ -86,8 +86,18 @@ class Trainer:
     # ------------------------------------------------------------ public
 
     @property
+    def stopped_reason(self) -> str | None:
+        """Why training stopped by itself, in English (`stopped` is the same as an SsnnError: its template
+        and values, for a page to show it translated)."""
+        return None if self.stopped is None else str(self.stopped)
+
+    @stopped_reason.setter
+    def stopped_reason(self, reason: str | SsnnError | None) -> None:
+        self.stopped = reason if reason is None or isinstance(reason, SsnnError) else SsnnError(reason)
+
+    @property
     def diverged(self) -> bool:
-        return self.stopped_reason is not None
+        return self.stopped is not None
 
     @property
     def done(self) -> bool:
@@ -118,10 +128,11 @@ class Trainer:
 
     def state_dict(self) -> dict:
         """Everything that defines where this run is, as copies: enough for `load_state_dict` to carry
-        it on elsewhere (another process, a copy for another session) bit for bit."""
+        it on elsewhere (another process, a copy for another session) bit for bit. Its "stopped_reason" is
+        the SsnnError `stopped` (or None); load_state_dict also takes it as text."""
         return {"params": self.current_params(), "iteration": self.iteration, "history": self.history.copy(),
                 "snapshots": list(self.snapshots), "snapshot_every": self.snapshot_every,
-                "stopped_reason": self.stopped_reason, "train_seconds": self.train_seconds,
+                "stopped_reason": self.stopped, "train_seconds": self.train_seconds,
                 "learning_rate": self.learning_rate}
 
     def load_state_dict(self, state: dict) -> None:
@@ -222,12 +233,16 @@ class Trainer:
                 v[...] = self._prev[k]
             self.iteration -= 1
             self.history.truncate(self.iteration)
-        shown = "not a number" if math.isnan(cost) else f"{cost:.3g}"
-        self.stopped_reason = (
-            f"training diverged at iteration {failed_step}: the cost became {shown} "
-            f"with learning rate {self.learning_rate:g}. The learning rate is probably too high; "
-            f"the model is back at iteration {self.iteration}, its last good state."
-        )
+        if math.isnan(cost):
+            self.stopped = SsnnError(
+                "training diverged at iteration {failed}: the cost became not a number with learning rate {lr:g}. "
+                "The learning rate is probably too high; the model is back at iteration {iteration}, its last "
+                "good state.", failed=failed_step, lr=self.learning_rate, iteration=self.iteration)
+        else:
+            self.stopped = SsnnError(
+                "training diverged at iteration {failed}: the cost became {cost:.3g} with learning rate {lr:g}. "
+                "The learning rate is probably too high; the model is back at iteration {iteration}, its last "
+                "good state.", failed=failed_step, cost=cost, lr=self.learning_rate, iteration=self.iteration)
         self._evaluate()
 
     def _sync_W1(self) -> None:
