@@ -98,7 +98,7 @@ def update() -> None:
                                   "# change there, `python -m ssnn_app.catalog update`, translate, then `check`.")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
-            write_po(f, catalog, width=120, omit_header=False, sort_output=False, include_previous=False)
+            write_po(f, catalog, width=120, sort_output=False, include_previous=False, include_lineno=False)
 
 
 def main(argv: list[str]) -> int:

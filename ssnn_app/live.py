@@ -10,7 +10,6 @@ a second in all).
 
 from __future__ import annotations
 
-import re
 import time
 
 from ssnn_core.history import History
@@ -85,31 +84,11 @@ def problem(run: Run | None) -> str | None:
     if run is None or run.status.active or not run.state.message:
         return None
     s = run.state
+    message = i18n.error_text(s.error) if s.error is not None else s.message
     if s.status is Status.DIVERGED:
-        return message_text(s.message)
+        return message
     return _("{message}. The model is kept as it was after iteration {iteration}.").format(
-        message=message_text(s.message), iteration=s.iteration)
-
-
-_DIVERGED = re.compile(r"training diverged at iteration (?P<failed>\d+): the cost became (?P<cost>.+?) with learning "
-                       r"rate (?P<lr>\S+)\. The learning rate is probably too high; the model is back at iteration "
-                       r"(?P<iteration>\d+), its last good state\.")
-_STOPPED = re.compile(r"training stopped unexpectedly: (?P<reason>.*)", re.DOTALL)
-
-
-def message_text(message: str) -> str:
-    """A stopped run's message in the current language. The message is kept in English on the run
-    (RunState, shared by every session watching it), as the trainer (ssnn_core) or the training process
-    wrote it; its known forms are translated here, anything else is shown as it is. (The failure's
-    reason, an exception's text, stays as written.)"""
-    if (m := _DIVERGED.fullmatch(message)) is not None:
-        cost = _("not a number") if m["cost"] == "not a number" else m["cost"]
-        return _("training diverged at iteration {failed}: the cost became {cost} with learning rate {lr}. "
-                 "The learning rate is probably too high; the model is back at iteration {iteration}, "
-                 "its last good state.").format(failed=m["failed"], cost=cost, lr=m["lr"], iteration=m["iteration"])
-    if (m := _STOPPED.fullmatch(message)) is not None:
-        return _("training stopped unexpectedly: {reason}").format(reason=m["reason"])
-    return message
+        message=message, iteration=s.iteration)
 
 
 def live_view(run: Run, log_y: bool) -> str:

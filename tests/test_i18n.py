@@ -230,3 +230,14 @@ def test_every_page_in_chinese_with_a_trained_model_shows_no_english_sentence(pa
     found = english_sentences(_page_strings(at))
     assert not found, f"{len(found)} English texts on {page} in Chinese:\n" + "\n".join(found[:30])
     assert re.search(r"[\u4e00-\u9fff]", texts(at))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("app_synthetic")
+def test_a_diverged_run_is_explained_in_chinese():
+    at = trained(learning_rate=10, iterations=100)
+    english = [e.value for e in [*at.error, *at.warning] if "diverged" in e.value]
+    assert english, texts(at)
+    at.button_group(key=i18n.SWITCH_KEY).set_value("zh").run()
+    chinese = [e.value for e in [*at.error, *at.warning] if "学习率" in e.value]
+    assert chinese and not english_sentences(chinese), [e.value for e in [*at.error, *at.warning]]
