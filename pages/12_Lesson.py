@@ -140,10 +140,13 @@ def step_propagation(h: Hyper, pair) -> None:
 
 def step_train(h: Hyper, pair) -> None:
     run = commands.current_run()
+    article = Hyper()
     st.markdown(_("One iteration = forward, cost, backward, update, over all {m:,} images. The article "
-                  "does {iterations} of them with learning rate {lr:g}. Press **Train** and watch the "
-                  "cost fall: the network is learning.").format(m=len(pair.y_train), iterations=h.iterations,
-                                                                 lr=h.learning_rate))
+                  "does {article_iterations} of them with learning rate {article_lr:g}; these settings do "
+                  "{iterations} with learning rate {lr:g}. Press **Train** and watch the cost fall: the network "
+                  "is learning.").format(m=len(pair.y_train), article_iterations=article.iterations,
+                                         article_lr=article.learning_rate, iterations=h.iterations,
+                                         lr=h.learning_rate))
     active = run is not None and run.status.active
     c1, c2 = st.columns([1, 3])
     c1.button(_("▶ Train"), type="primary", on_click=lambda: commands.train(settings.current()), disabled=active,
