@@ -40,8 +40,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import load  # noqa: E402
-from bench.wsclient import MAX_SESSIONS, ProtocolError, Session, check_loopback, own_cpu  # noqa: E402
+from bench import load
+from bench.wsclient import MAX_SESSIONS, ProtocolError, Session, check_loopback, own_cpu
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = "Test error rate"
@@ -208,9 +208,9 @@ async def student(url: str, name: str, q: str, timeout: float, *, ready: asyncio
         await _result(s, who, t0, timeout)
         if s.errors:
             who.error = s.errors[0]
-    except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ProtocolError, OSError) as exc:
         who.error = f"{stage}: {exc}"[:300] or f"{stage}: {type(exc).__name__}"
-    except Exception as exc:  # noqa: BLE001 - report, keep the other students going
+    except Exception as exc:  # noqa: BLE001
         who.error = f"{stage}: {type(exc).__name__}: {exc}"[:300]
     finally:
         who.stats = _stats(s)
@@ -227,7 +227,7 @@ async def home_visit(url: str, timeout: float) -> tuple[float | None, str | None
         if not h.has_text(HOME_TITLE):
             return None, f"Home drawn without {HOME_TITLE!r}"
         return time.perf_counter() - t0, None
-    except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ProtocolError, OSError) as exc:
         return None, str(exc)[:200]
     finally:
         await h.close()
@@ -263,7 +263,8 @@ class Phase:
                 "shared": sum(s.shared for s in self.students),
                 "min_s": _r(min(t)) if t else None, "median_s": _r(statistics.median(t)) if t else None,
                 "max_s": _r(max(t)) if t else None,
-                "open_median_s": _r(statistics.median(o)) if (o := [s.open_s for s in self.students if s.open_s]) else None,
+                "open_median_s": (_r(statistics.median(o))
+                                  if (o := [s.open_s for s in self.students if s.open_s]) else None),
                 "wall_s": _r(self.wall_s), "server_cpu_s": _r(self.server_cpu), "child_cpu_s": _r(self.child_cpu),
                 "server_peak_mb": round(self.server_peak_mb, 1), "child_peak_mb": round(self.child_peak_mb, 1),
                 "client_cpu_s": _r(self.client_cpu), "values": sorted({s.value for s in self.students if s.value}),
@@ -416,14 +417,16 @@ def ratios(phases: dict, n: int) -> dict:
 
 def format_table(rows: list, ratio: dict) -> str:
     head = (f"{'phase':<9}{'sess':>5}{'ok':>4}{'shr':>4} {'click-to-result s min/med/max':>30}{'wall s':>8}"
-            f"{'srv CPU':>8}{'child CPU':>10}{'srv MB':>8}{'child MB':>9}{'client CPU':>11}  frag ticks/started/done/early")
+            f"{'srv CPU':>8}{'child CPU':>10}{'srv MB':>8}{'child MB':>9}{'client CPU':>11}"
+            "  frag ticks/started/done/early")
     lines = [head, "-" * len(head)]
     for p in rows:
         t = "/".join(f"{p[k]:.1f}" for k in ("min_s", "median_s", "max_s")) if p["min_s"] is not None else "-"
         f = p["fragment_runs"]
         lines.append(f"{p['phase']:<9}{p['sessions']:>5}{p['ok']:>4}{p['shared']:>4} {t:>30}{p['wall_s']:>8.1f}"
                      f"{p['server_cpu_s']:>8.1f}{p['child_cpu_s']:>10.1f}{p['server_peak_mb']:>8.0f}{p['child_peak_mb']:>9.0f}"
-                     f"{p['client_cpu_s']:>11.2f}  {f['ticks_sent']}/{f['frag_started']}/{f['frag_finished']}/{f['early']}")
+                     f"{p['client_cpu_s']:>11.2f}  "
+                     f"{f['ticks_sent']}/{f['frag_started']}/{f['frag_finished']}/{f['early']}")
     for p in rows:
         for k in ("other_cpu_s", "meter_cpu_s", "drawn_before_clicks", "home_s", "home_error", "rss_after_10_mb",
                   "counters_after_10", "rss_end_mb", "counters_end", "counters_after_ttl"):
@@ -598,7 +601,8 @@ def format_compare(r: dict) -> str:
     for g in r["compare_chromium"]:
         lines.append(f"{g['client']:<9}{g['ok']:>4}{g['median_s'] or 0:>9.2f}{g['wall_s']:>8.1f}"
                      f"{g['server_cpu_per_session']:>13.2f}{g['child_cpu_per_session']:>11.2f}"
-                     f"{g['server_plus_child_per_session']:>9.2f}{g['client_cpu_s']:>11.1f}  {', '.join(map(str, g['values']))}")
+                     f"{g['server_plus_child_per_session']:>9.2f}{g['client_cpu_s']:>11.1f}  "
+                     f"{', '.join(map(str, g['values']))}")
         for e in g["errors"]:
             lines.append(f"  error [{g['client']}] {e}")
     lines.append("agreement (ws / chromium): " + " · ".join(f"{k} {v}" for k, v in r["agreement"].items()))

@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         pair = select_digits(load_mnist(args.data), (0, 1))
-    except Exception as exc:  # a clear line, not a traceback: the data is the user's input
+    except Exception as exc:  # noqa: BLE001 - a clear line, not a traceback: the data is the user's input
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"ssnn inside-the-network bench: 0 vs 1, {len(pair.y_train):,} training and {len(pair.y_test):,} test "

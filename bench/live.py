@@ -13,8 +13,9 @@ one run, alternating, on the same machine and load:
   * article   the article's plain NumPy loop (ssnn_core/reference.py, float64), same settings;
   * trainer   ssnn's trainer alone in this process, same settings, evaluating as the dashboard does.
 `live / article` carries over to other machines: the design notes (../shared/DESIGN.md §6) measure the
-article's loop at 6.5 s on their 2-core reference machine, so `6.5 s x live / article` is what that ratio means there. Chromium
-runs on the same cores as the server here (as for a teacher running ssnn on their own laptop), so it
+article's loop at 6.5 s on their 2-core reference machine, so `6.5 s x live / article` is what that
+ratio means there. Chromium runs on the same cores as the server here (as for a teacher running ssnn
+on their own laptop), so it
 competes with the training for the CPU; a student's browser on another computer does not.
 """
 

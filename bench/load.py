@@ -7,9 +7,10 @@ One browser, one context (= one Streamlit session) per simulated student, driven
 Playwright's async API. Each session opens the Train page with the settings in the URL, waits until
 it is drawn, chart included (as a person would before pressing anything), presses "▶ Train" and waits
 for the final result (the "Test error rate" metric). Reported per phase: the median time for the page
-to open and be drawn (`page s`), time from the click to the result per session, errors (exceptions drawn on the page, timeouts), the server's resident memory
-(before / peak / after, sampled every 50 ms) and the CPU time the server used (user + system), the
-server counting with the training process it starts (ssnn_app/trainproc.py).
+to open and be drawn (`page s`), time from the click to the result per session, errors (exceptions
+drawn on the page, timeouts), the server's resident memory (before / peak / after, sampled every
+50 ms) and the CPU time the server used (user + system), the server counting with the training
+process it starts (ssnn_app/trainproc.py).
 
 Phases (in this order, each optional with --phases):
   one       one session trains: the CPU cost of a single training (after a warm-up page load)
@@ -180,7 +181,7 @@ class Sampler(threading.Thread):
     def _tree(self) -> list:
         try:
             return [self.proc, *self.proc.children(recursive=True)]
-        except Exception:  # the server is gone
+        except Exception:  # noqa: BLE001 - the server is gone
             return []
 
     def _rss(self) -> int:
@@ -188,7 +189,7 @@ class Sampler(threading.Thread):
         for p in self._tree():
             try:
                 total += p.memory_info().rss
-            except Exception:  # a process that just ended
+            except Exception:  # noqa: BLE001 - a process that just ended
                 pass
         return total
 
@@ -211,7 +212,7 @@ class Sampler(threading.Thread):
             try:
                 t = p.cpu_times()
                 total += t.user + t.system
-            except Exception:  # a process that just ended
+            except Exception:  # noqa: BLE001 - a process that just ended
                 pass
         return total
 
@@ -278,13 +279,13 @@ async def train_session(browser, url: str, query: str, name: str, timeout_s: flo
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(screenshot), full_page=True)
-    except Exception as exc:  # a timeout or a crashed page: report it, keep the others going
+    except Exception as exc:  # noqa: BLE001 - a timeout or a crashed page: report it, keep the others going
         kind = "timeout" if "Timeout" in type(exc).__name__ else type(exc).__name__
         s.error = f"{kind} at {stage}: {str(exc).splitlines()[0][:200]}"
     finally:
         try:
             await asyncio.wait_for(ctx.close(), 30)
-        except Exception:
+        except Exception:  # noqa: BLE001 - closing is best effort
             pass
     return s
 
@@ -412,15 +413,15 @@ def format_report(r: dict) -> str:
     if "rss_before_mb" in r:
         lines.append(f"server RSS: before {r['rss_before_mb']} MB · peak {r['rss_peak_mb']} MB · "
                      f"after {r['rss_after_mb']} MB")
-    head = (f"{'phase':<9} {'sess':>4} {'ok':>3} {'shared':>6} {'follow':>6} {'page s':>6} {'result s min/med/max':>22} "
-            f"{'server CPU s':>12} {'x one':>6} {'RSS peak MB':>11} {'wall s':>7}")
+    head = (f"{'phase':<9} {'sess':>4} {'ok':>3} {'shared':>6} {'follow':>6} {'page s':>6} "
+            f"{'result s min/med/max':>22} {'server CPU s':>12} {'x one':>6} {'RSS peak MB':>11} {'wall s':>7}")
     lines += [head, "-" * len(head)]
     for p in r["phases"]:
         t = ("/".join(f"{p[k]:.1f}" for k in ("result_s_min", "result_s_median", "result_s_max"))
              if p["result_s_min"] is not None else "-")
         load = f"{p['load_s_median']:.1f}" if p.get("load_s_median") is not None else "-"
-        lines.append(f"{p['phase']:<9} {p['sessions']:>4} {p['ok']:>3} {p['shared']:>6} {p['followed']:>6} {load:>6} {t:>22} "
-                     f"{p['server_cpu_s']:>12.2f} {p.get('cpu_vs_one_training', float('nan')):>6.2f} "
+        lines.append(f"{p['phase']:<9} {p['sessions']:>4} {p['ok']:>3} {p['shared']:>6} {p['followed']:>6} "
+                     f"{load:>6} {t:>22} {p['server_cpu_s']:>12.2f} {p.get('cpu_vs_one_training', float('nan')):>6.2f} "
                      f"{p['rss_peak_mb']:>11.1f} {p['wall_s']:>7.1f}")
     for p in r["phases"]:
         for e in p["errors"]:

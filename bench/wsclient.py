@@ -77,7 +77,9 @@ def own_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-async def http_get(host: str, port: int, target: str, cookie: str = "", timeout: float = 30.0) -> tuple[int, dict, bytes]:
+async def http_get(
+    host: str, port: int, target: str, cookie: str = "", timeout: float = 30.0
+) -> tuple[int, dict, bytes]:
     """A minimal HTTP/1.1 GET (Connection: close) -> (status, headers lower-cased (set-cookie: list), body)."""
     async def go():
         reader, writer = await asyncio.open_connection(host, port)
@@ -193,8 +195,8 @@ class Session:
             if k.strip() == XSRF_COOKIE:
                 cookie = v.strip()
         if self.fetch_page:
-            await http_get(self.host, self.port, "/_stcore/host-config", cookie=f"{XSRF_COOKIE}={cookie}" if cookie else "",
-                           timeout=self.timeout)
+            await http_get(self.host, self.port, "/_stcore/host-config",
+                           cookie=f"{XSRF_COOKIE}={cookie}" if cookie else "", timeout=self.timeout)
         token = cookie.strip('"') or "PLACEHOLDER_AUTH_TOKEN"   # what the frontend sends without a cookie
         headers = {"Cookie": f"{XSRF_COOKIE}={cookie}"} if cookie else {}
         self.ws = await asyncio.wait_for(connect(
@@ -218,13 +220,13 @@ class Session:
         if self.ws is not None:
             try:
                 await asyncio.wait_for(self.ws.close(), 10)
-            except Exception:
+            except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         if self._reader is not None:
             self._reader.cancel()
             try:
                 await asyncio.wait_for(self._reader, 5)
-            except BaseException:
+            except BaseException:  # noqa: BLE001 - the reader's own end, whatever it was
                 pass
         if self._counted:
             _live_sessions -= 1
@@ -294,7 +296,7 @@ class Session:
                 await self.rerun(fragment_id=fragment_id, auto=True)
         except asyncio.CancelledError:
             pass
-        except Exception as exc:  # the socket went away
+        except Exception as exc:  # noqa: BLE001 - the socket went away
             if not self._closed:
                 self.errors.append(f"auto-rerun send failed: {exc!r}"[:200])
 
@@ -311,7 +313,7 @@ class Session:
                 self._changed.set()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any socket failure is reported, not raised
             if not self._closed:
                 self.errors.append(f"websocket: {exc!r}"[:200])
         finally:
@@ -446,5 +448,5 @@ class Session:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(left, 1.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -9,7 +9,7 @@ from ssnn_app.pagesetup import setup_page
 from ssnn_core import Hyper
 from ssnn_core.network import n_params
 
-setup_page("Home", "🧠")
+setup_page("Home", ":material/home:")
 hyper = settings.current()
 
 st.title(_("ssnn · see a neural network learn"))
@@ -58,14 +58,17 @@ if st.session_state.pop("goto_train", False):
 st.subheader(_("Where to go"))
 guide = [
     ("pages/12_Lesson.py", _("Lesson"), ":material/school:", _("the article's path step by step, training included")),
-    ("pages/1_Data.py", _("Data"), "📊", _("the digits themselves: pixels, class balance, what standardisation does")),
-    ("pages/2_Train.py", _("Train"), "🏋️", _("set the knobs, train, pause, step, and watch the cost fall live")),
-    ("pages/3_Weights.py", _("Weights"), "🔬",
+    ("pages/1_Data.py", _("Data"), ":material/dataset:",
+     _("the digits themselves: pixels, class balance, what standardisation does")),
+    ("pages/2_Train.py", _("Train"), ":material/model_training:",
+     _("set the knobs, train, pause, step, and watch the cost fall live")),
+    ("pages/3_Weights.py", _("Weights"), ":material/grid_view:",
      _("every hidden neuron's 784 weights as a 28×28 picture, and how they formed")),
-    ("pages/4_Mistakes.py", _("Mistakes"), "🔍", _("the test digits it gets wrong, and why")),
-    ("pages/5_How_it_works.py", _("How it works"), "🧮",
+    ("pages/4_Mistakes.py", _("Mistakes"), ":material/search_insights:", _("the test digits it gets wrong, and why")),
+    ("pages/5_How_it_works.py", _("How it works"), ":material/function:",
      _("the maths with your numbers, one iteration step by step, gradient check")),
-    ("pages/6_Try_it.py", _("Try it"), "✍️", _("draw or upload a digit and see what the network makes of it")),
+    ("pages/6_Try_it.py", _("Try it"), ":material/draw:",
+     _("draw or upload a digit and see what the network makes of it")),
     ("pages/7_Landscape.py", _("Landscape"), ":material/landscape:",
      _("the cost along the straight line from start to finish, and a slice through the landscape around it")),
     ("pages/8_Hidden_space.py", _("Hidden space"), ":material/scatter_plot:",
@@ -90,7 +93,8 @@ def link_builder_ui() -> None:
     """For teachers: tick what a lesson locks, hides and shows; copy the link."""
     with st.expander(_("For teachers: make a lesson link"), icon=":material/school:"):
         st.caption(_("The link opens ssnn with the current settings. Locked settings cannot be changed from the page; "
-                     "hidden pages are left out of the navigation; the presenter view has larger type for a projector."))
+                     "hidden pages are left out of the navigation; the presenter view has larger type for a "
+                     "projector."))
         c1, c2 = st.columns(2)
         lock = c1.multiselect(_("Lock at the current values"), list(teacher.LOCKABLE), key="w_link_lock",
                               format_func=lambda k: _(LOCK_LABELS[k]))

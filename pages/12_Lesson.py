@@ -85,9 +85,9 @@ def step_one_digit(h: Hyper, pair) -> None:
 def step_flatten(h: Hyper, pair) -> None:
     m, mt = len(pair.y_train), len(pair.y_test)
     st.markdown(_("Out of MNIST's 60,000 training images, the {m:,} that are {a_digit0} or {a_digit1} are "
-                  "picked (and {mt:,} test images). Each image's 28 × 28 grid is laid out as one column of 784 numbers, "
-                  "so all of them together make one matrix **X of shape (784, {m:,})**, and their answers a row **Y (1, "
-                  "{m:,})**: 1 for {a_digit1}, 0 for {a_digit0}.").format(
+                  "picked (and {mt:,} test images). Each image's 28 × 28 grid is laid out as one column of "
+                  "784 numbers, so all of them together make one matrix **X of shape (784, {m:,})**, and their "
+                  "answers a row **Y (1, {m:,})**: 1 for {a_digit1}, 0 for {a_digit0}.").format(
         m=m, mt=mt, a_digit0=words.a(h.digits[0]), a_digit1=words.a(h.digits[1])))
     st.plotly_chart(fig_data.balance_figure(fig_data.class_counts(pair.y_train), fig_data.class_counts(pair.y_test),
                                             h.digits), key="lesson_balance")

@@ -14,7 +14,7 @@ PER_PAGE = 40
 CLIP = 4.0  # standardised pixels mostly lie within ±4; colours saturate beyond
 SPLITS = ("train", "test")
 
-setup_page("Data", "📊")
+setup_page("Data", ":material/dataset:")
 st.title(_("The data: handwritten digits as numbers"))
 hyper = settings.current()
 pair = pagekit.require_pair(hyper.digits, "data_page_upload")

@@ -19,7 +19,7 @@ from ssnn_app import (
 from ssnn_app.i18n import _
 from ssnn_app.pagesetup import setup_page
 
-setup_page("Train", "🏋️")
+setup_page("Train", ":material/model_training:")
 st.title(_("Train the network"))
 
 
@@ -82,7 +82,7 @@ def transport_ui(run) -> None:
     cols[0].button(_("▶ Train"), type="primary", on_click=lambda: commands.train(settings.current()),
                    disabled=active, key="b_train",
                    help=_("Train to the set number of iterations (continues a paused run)."))
-    cols[1].button(_("⏸ Pause"), on_click=commands.pause, disabled=not active, key="b_pause")
+    cols[1].button(_("❚❚ Pause"), on_click=commands.pause, disabled=not active, key="b_pause")
     cols[2].button(_("Step {n}").format(n=1), on_click=_step, args=(1,), disabled=active, key="b_step1")
     n = cols[4].number_input("N", 1, 1000, 10, key="w_step_n", label_visibility="collapsed")
     cols[3].button(_("Step {n}").format(n=n), on_click=_step, args=(int(n),), disabled=active, key="b_stepn")
@@ -117,7 +117,7 @@ if view is not None and view.evaluation is not None:
     right.markdown(_("Rows are the true digit, columns what the network said. "
                      "The **Mistakes** page shows every misclassified digit and why."))
     if navigation.visible("pages/4_Mistakes.py"):
-        right.page_link("pages/4_Mistakes.py", label=_("See the mistakes"), icon="🔍")
+        right.page_link("pages/4_Mistakes.py", label=_("See the mistakes"), icon=":material/search_insights:")
 
 finished = history_log.finished()
 if len(finished) > 1:

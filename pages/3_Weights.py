@@ -8,7 +8,7 @@ from ssnn_app import fig_weights, inside, pagekit, readmodel, widgets
 from ssnn_app.i18n import N_, _
 from ssnn_app.pagesetup import setup_page
 
-setup_page("Weights", "🔬")
+setup_page("Weights", ":material/grid_view:")
 st.title(_("What the hidden neurons look for"))
 
 

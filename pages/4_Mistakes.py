@@ -10,7 +10,7 @@ from ssnn_app.pagesetup import setup_page
 from ssnn_core import explain
 from ssnn_core.inspect import blank_pixel_ink
 
-setup_page("Mistakes", "🔍")
+setup_page("Mistakes", ":material/search_insights:")
 st.title(_("The digits it gets wrong, and why"))
 COLUMNS = 10
 

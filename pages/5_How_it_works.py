@@ -11,7 +11,7 @@ from ssnn_core.network import n_params
 
 GRADCHECK_SAMPLES, GRADCHECK_PARAMS = 200, 20
 
-setup_page("How it works", "🧮")
+setup_page("How it works", ":material/function:")
 st.title(_("How it works"))
 
 
@@ -206,7 +206,8 @@ st.markdown(
       "see how the cost changes. The **central difference** ")
 )
 rel_error, g_backprop, g_numeric = _("relative error"), _("backprop"), _("numeric")
-st.latex(r"\frac{\partial J}{\partial \theta} \approx \frac{J(\theta + \varepsilon) - J(\theta - \varepsilon)}{2\varepsilon},"
+st.latex(r"\frac{\partial J}{\partial \theta} \approx "
+         r"\frac{J(\theta + \varepsilon) - J(\theta - \varepsilon)}{2\varepsilon},"
          rf"\qquad \text{{{rel_error}}} = \frac{{|g_{{\text{{{g_backprop}}}}} - g_{{\text{{{g_numeric}}}}}|}}"
          rf"{{\max(|g_{{\text{{{g_backprop}}}}}|, |g_{{\text{{{g_numeric}}}}}|)}}")
 st.markdown(
@@ -283,4 +284,5 @@ st.markdown(
     .format(a=a, b=b)
 )
 if navigation.visible("pages/3_Weights.py"):
-    st.page_link("pages/3_Weights.py", label=_("See the templates this network learned (Weights page)"), icon="🔬")
+    st.page_link("pages/3_Weights.py", label=_("See the templates this network learned (Weights page)"),
+                 icon=":material/grid_view:")

@@ -22,7 +22,7 @@ from ssnn_app.i18n import N_, _, ngettext
 from ssnn_app.pagesetup import setup_page
 from ssnn_core.images import MAX_BYTES
 
-setup_page("Try it", "✍️")
+setup_page("Try it", ":material/draw:")
 st.title(_("Try it: draw a digit"))
 
 SOURCES = (N_("Draw"), N_("Upload"), N_("Examples"))      # the radio's values (English), shown with _()
@@ -78,10 +78,10 @@ def examples_ui(pair, view, digits):
             cols[k % 2].button(f"#{idx} · {what}", key=f"b_try_test_{i}", on_click=_choose,
                                args=(("test", idx, digits),), width="stretch")
             k += 1
-        cols[k % 2].button(_("🎲 Random"), key="b_try_random", on_click=_random_test,
+        cols[k % 2].button(_("Random"), icon=":material/casino:", key="b_try_random", on_click=_random_test,
                            args=(len(pair.y_test), digits), width="stretch")
         k += 1
-    cols[k % 2].button(_("〰️ Try noise"), key="b_try_noise", on_click=_noise, width="stretch")
+    cols[k % 2].button(_("Try noise"), icon=":material/blur_on:", key="b_try_noise", on_click=_noise, width="stretch")
     example = st.session_state.get("try_example")
     if example is not None and example[0] == "noise":
         return fig_tryit.from_pixels(fig_tryit.noise_pixels(example[1]),
@@ -149,7 +149,8 @@ def model_ui(view) -> bool:
     pagekit.train_here_button("b_try_train", _("▶ Train a network here (784→{n1}→1, {iterations} iterations)").format(
         n1=h.hidden, iterations=h.iterations), column=c1)
     if navigation.visible("pages/2_Train.py"):
-        c2.page_link("pages/2_Train.py", label=_("or watch it learn on the Train page"), icon="🏋️")
+        c2.page_link("pages/2_Train.py", label=_("or watch it learn on the Train page"),
+                     icon=":material/model_training:")
     return view is not None
 
 
@@ -162,7 +163,7 @@ def teaching_note(digits, noise: bool) -> None:
     else:
         st.info(_("The network knows only two answers, **{digit_a}** and **{digit_b}**. A 7, a letter or a "
                   "scribble still gets one of them, often with high confidence: the probability says which side of "
-                  "its dividing line the image falls on, not whether it is a digit at all. Try **〰️ Try noise** "
+                  "its dividing line the image falls on, not whether it is a digit at all. Try **Try noise** "
                   "under Examples: random pixels, not a digit at all.").format(digit_a=digits[0], digit_b=digits[1]))
 
 

@@ -23,9 +23,9 @@ BOARD_SIZE = 200           # entries kept, newest first
 ENDED = (Status.DONE, Status.DIVERGED)
 # a row's keys (English, the page sorts by them) -> the column header shown, with _()
 COLUMNS = {"digits": N_("digits"), "hidden n1": N_("hidden n1"), "learning rate": N_("learning rate"),
-           "iterations": N_("iterations"), "test error %": N_("test error %"), "final train cost": N_("final train cost"),
-           "test cost": N_("test cost"), "result": N_("result"), "seed": N_("seed"), "precision": N_("precision"),
-           "scaling": N_("scaling"), "ended": N_("ended")}
+           "iterations": N_("iterations"), "test error %": N_("test error %"),
+           "final train cost": N_("final train cost"), "test cost": N_("test cost"), "result": N_("result"),
+           "seed": N_("seed"), "precision": N_("precision"), "scaling": N_("scaling"), "ended": N_("ended")}
 RESULTS = {Status.DONE.value: N_("done"), Status.DIVERGED.value: N_("diverged")}   # a run's status, shown with _()
 
 

@@ -37,12 +37,15 @@ def network_figure(n1: int) -> go.Figure:
     fig.add_trace(go.Scatter(x=edges_x, y=edges_y, mode="lines", line={"width": 0.5, "color": "#bbbbbb"},
                              hoverinfo="skip", showlegend=False))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", text=labels, hoverinfo="text", showlegend=False,
-                             marker={"size": 14, "color": ["#6baed6"] * SHOWN_INPUTS + ["#fd8d3c"] * (len(xs) - SHOWN_INPUTS - 1) + ["#31a354"]}))
-    notes = ["X: (784, m)", f"W1: ({n1}, 784)  b1: ({n1}, 1)<br>A1: ({n1}, m)", f"W2: (1, {n1})  b2: (1, 1)<br>A2: (1, m)"]
+                             marker={"size": 14, "color": ["#6baed6"] * SHOWN_INPUTS
+                                     + ["#fd8d3c"] * (len(xs) - SHOWN_INPUTS - 1) + ["#31a354"]}))
+    notes = ["X: (784, m)", f"W1: ({n1}, 784)  b1: ({n1}, 1)<br>A1: ({n1}, m)",
+             f"W2: (1, {n1})  b2: (1, 1)<br>A2: (1, m)"]
     for col, (_size, _shown, title, _node) in enumerate(layers):
         fig.add_annotation(x=col, y=1.16, text=f"<b>{title}</b>", showarrow=False)
         fig.add_annotation(x=col, y=-0.16, text=notes[col], showarrow=False, font={"size": 11})
     fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       xaxis={"visible": False, "range": [-0.4, 2.4]}, yaxis={"visible": False, "range": [-0.3, 1.28]},
-                      title={"text": _("{n:,} trainable numbers").format(n=n_params(n1)), "x": 0.5, "y": 0.02, "font": {"size": 13}})
+                      title={"text": _("{n:,} trainable numbers").format(n=n_params(n1)), "x": 0.5, "y": 0.02,
+                             "font": {"size": 13}})
     return fig

@@ -231,12 +231,12 @@ def class_histogram(values: np.ndarray, y: np.ndarray, digits: tuple[int, int], 
     fig = go.Figure()
     for label in (0, 1):
         counts, _edges = np.histogram(values[(np.asarray(y) > 0.5) == bool(label)], bins=edges)
-        fig.add_trace(go.Bar(x=centres, y=counts, width=width, name=_("digit {digit}").format(digit=digits[label]), opacity=0.65,
-                             marker_color=CLASS_COLOURS[label],
+        fig.add_trace(go.Bar(x=centres, y=counts, width=width, name=_("digit {digit}").format(digit=digits[label]),
+                             opacity=0.65, marker_color=CLASS_COLOURS[label],
                              hovertemplate=_("%{x:.3g}: %{y} images<extra></extra>")))
     fig.update_layout(barmode="overlay", height=300, title={"text": title, "font": {"size": 14}},
-                      xaxis={"title": xlabel, "exponentformat": "e"}, yaxis={"title": _("images"), "type": "log" if log_y else "linear",
-                                                 "dtick": 1 if log_y else None},
+                      xaxis={"title": xlabel, "exponentformat": "e"},
+                      yaxis={"title": _("images"), "type": "log" if log_y else "linear", "dtick": 1 if log_y else None},
                       margin={"l": 10, "r": 10, "t": 60, "b": 10},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return fig
@@ -248,8 +248,8 @@ def norms_figure(norms: dict, title: str, ylabel: str) -> go.Figure:
     vals = [max(float(norms[k]), 1e-300) for k in names]
     fig = go.Figure(go.Bar(x=names, y=vals, text=[f"{v:.3g}" for v in vals], textposition="outside",
                            marker_color="#4c78a8", hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
-    fig.update_layout(height=300, title={"text": title, "font": {"size": 14}}, yaxis={"title": ylabel, "type": "log", "dtick": 1,
-                                                                         "exponentformat": "e"},
+    fig.update_layout(height=300, title={"text": title, "font": {"size": 14}},
+                      yaxis={"title": ylabel, "type": "log", "dtick": 1, "exponentformat": "e"},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 

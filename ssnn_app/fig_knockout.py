@@ -24,7 +24,8 @@ def importance_figure(imp: Importance, W2: np.ndarray, digits: tuple[int, int], 
     w2 = np.asarray(W2, dtype=np.float64).reshape(-1)
     off = set(int(j) for j in off)
     fig = go.Figure(go.Bar(
-        x=[f"#{j}" for j in order], y=imp.cost[order], customdata=np.stack([order, 100 * imp.error_rate[order]], axis=1),
+        x=[f"#{j}" for j in order], y=imp.cost[order],
+        customdata=np.stack([order, 100 * imp.error_rate[order]], axis=1),
         text=[f"{100 * imp.error_rate[j]:.2f} %" for j in order], textposition="outside", cliponaxis=False,
         marker={"color": [POSITIVE if w2[j] > 0 else NEGATIVE for j in order],
                 "line": {"color": ["#ff9f1c" if j in off else "rgba(0,0,0,0)" for j in order], "width": 3}},

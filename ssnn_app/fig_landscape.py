@@ -26,7 +26,8 @@ def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None
         fig.add_trace(go.Scatter(
             x=ln.path_alpha, y=ln.path_cost, mode="markers", name=_("where the run itself was"),
             customdata=np.stack([ln.path_iteration, 100 * ln.path_off], axis=1),
-            marker={"size": 9, "color": ln.path_iteration, "colorscale": PATH_SCALE, "line": {"width": 1, "color": "#fff"},
+            marker={"size": 9, "color": ln.path_iteration, "colorscale": PATH_SCALE,
+                    "line": {"width": 1, "color": "#fff"},
                     "colorbar": {"title": {"text": _("iteration")}, "thickness": 10, "x": 1.02}},
             hovertemplate=_("iteration %{customdata[0]}<br>projects to a = %{x:.3f}<br>cost it recorded %{y:.4g}"
                             "<br>off the line by %{customdata[1]:.0f} % of its length<extra></extra>")))

@@ -144,13 +144,15 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
         if dead[j]:
             shapes.append({"type": "rect", "x0": a, "y0": b, "x1": c, "y1": d, "line": {"width": 0},
                            "fillcolor": "rgba(127,127,127,0.55)"})
-            shapes.append({"type": "path", "path": f"M{a},{b}L{c},{d}M{a},{d}L{c},{b}", "line": {"color": DEAD, "width": 2}})
+            shapes.append({"type": "path", "path": f"M{a},{b}L{c},{d}M{a},{d}L{c},{b}",
+                           "line": {"color": DEAD, "width": 2}})
         if j == selected:
             shapes.append({"type": "rect", "x0": a - 0.5, "y0": b - VGAP + 0.5, "x1": c + 0.5, "y1": d + 0.5,
                            "line": {"color": "#ff9f1c", "width": 3}})
     H, W = image.shape
     fig.update_layout(
-        shapes=shapes, height=height or int(min(1500, max(260, 1050 * H / W))) + 40, margin={"l": 0, "r": 0, "t": 10, "b": 10},
+        shapes=shapes, height=height or int(min(1500, max(260, 1050 * H / W))) + 40,
+        margin={"l": 0, "r": 0, "t": 10, "b": 10},
         xaxis={"visible": False, "range": [-1, W], "constrain": "domain"},
         yaxis={"visible": False, "range": [H, -1], "scaleanchor": "x"},
         plot_bgcolor="rgba(0,0,0,0)", dragmode=False, clickmode="event+select", uirevision="tiles")
@@ -178,8 +180,8 @@ def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple[int, 
     fig = go.Figure()
     for label, colour in ((0, NEGATIVE), (1, POSITIVE)):
         fig.add_trace(go.Histogram(x=a1[labels == label], name=_("digit {digit}").format(digit=digits[label]),
-                                   opacity=0.6,
-                                   marker={"color": colour}, xbins={"start": 0, "end": top * 1.0001, "size": top / bins}))
+                                   opacity=0.6, marker={"color": colour},
+                                   xbins={"start": 0, "end": top * 1.0001, "size": top / bins}))
     fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis_title=_("activation A1 = relu(z1)"),
                       yaxis=log_axis(_("training images"), [1, max(a1.size, 1)]),
@@ -201,8 +203,9 @@ def bars_figure(values: np.ndarray, name: str, digits: tuple[int, int] | None = 
         text = _("neuron {j}<br>{name} = {value:+.4f}")
         hover = [text.format(j=j, name=name, value=x) + "<extra></extra>" for j, x in enumerate(v)]
     fig = go.Figure(go.Bar(x=np.arange(v.size), y=v, marker={"color": colours}, hovertemplate=hover))
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title={"text": name, "font": {"size": 14}},
-                      xaxis_title=_("neuron"), bargap=0.1 if v.size < 60 else 0)
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      title={"text": name, "font": {"size": 14}}, xaxis_title=_("neuron"),
+                      bargap=0.1 if v.size < 60 else 0)
     return fig
 
 

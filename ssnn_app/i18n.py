@@ -62,7 +62,7 @@ def _session_lang() -> str | None:
         import streamlit as st
 
         return st.session_state.get("lang")
-    except Exception:  # no Streamlit session here (a bare import, a worker process)
+    except Exception:  # noqa: BLE001 - no Streamlit session here (a bare import, a worker process)
         return None
 
 

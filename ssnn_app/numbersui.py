@@ -90,8 +90,8 @@ def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, i
     vote = _("vote")
     st.latex(rf"\text{{{vote}}}_{{{j}}} = W_2[{j}]\cdot a_{{1,{j}}} = ({_n(s.w2)})({_n(s.a1)}) = {_n(s.vote)}")
     if s.a1 == 0:
-        st.caption(_("Neuron {j} is silent for this image (z1 ≤ 0), so its vote is 0 whatever its output weight.").format(
-            j=j))
+        st.caption(_("Neuron {j} is silent for this image (z1 ≤ 0), so its vote is 0 "
+                     "whatever its output weight.").format(j=j))
     st.markdown(_("Every neuron's vote, added up with the output bias, gives the logit and the probability:"))
     st.latex(votes_latex(e))
     st.latex(rf"P(\text{{{digits[1]}}}) = \sigma(z_2) = \frac{{1}}{{1 + e^{{-z_2}}}} = "

@@ -60,19 +60,20 @@ def require_view(key: str, pin: bool = False) -> readmodel.View:
             c1, c2 = st.columns([4, 1])
             c1.info(_("The network is still training: this is it after iteration {iteration} of "
                       "{target} (it keeps training meanwhile).").format(iteration=view.iteration,
-                                                                        target=run.state.target), icon="⏳")
+                                                                        target=run.state.target),
+                    icon=":material/hourglass_top:")
             c2.button(_("Show it now"), key=f"{key}_refresh", icon=":material/refresh:",
                       on_click=lambda: st.session_state.update(_pin_refresh=True))
         elif active:
             st.info(_("The network is still training: this is it after iteration {iteration} of "
                       "{target}. It keeps training meanwhile; open this page again (or press R) "
                       "to see it further on.").format(iteration=view.iteration, target=run.state.target),
-                    icon="⏳")
+                    icon=":material/hourglass_top:")
         return view
     st.info(_("There is no trained network to look at yet."))
     c1, c2 = st.columns([1, 3])
     if navigation.visible("pages/2_Train.py"):
-        c1.page_link("pages/2_Train.py", label=_("Go to Train"), icon="🏋️")
+        c1.page_link("pages/2_Train.py", label=_("Go to Train"), icon=":material/model_training:")
     train_here_button(key, column=c2)
     st.stop()
 

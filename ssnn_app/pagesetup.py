@@ -15,6 +15,7 @@ GC_SECONDS = 30.0                # full garbage collections at most this often (
 
 def setup_page(title: str, icon: str) -> None:
     """Call first on every page."""
+    _through_the_app()
     i18n.start()     # app.py did already, but a test's rerun may run the page alone
     i18n.switch()
     st.set_page_config(page_title=f"{_(title)} · ssnn", page_icon=icon, layout="wide")
@@ -34,6 +35,22 @@ def setup_page(title: str, icon: str) -> None:
     i18n.sync_url()
     if title != "Train":  # the Train page has its own live status line
         _sidebar_status()
+
+
+def _through_the_app() -> None:
+    """Make sure this page runs inside app.py's navigation. With a pages/ folder beside app.py,
+    Streamlit starts in its old pages-directory mode: until some session has run app.py (which calls
+    st.navigation), a link straight to a page (/Train?..., often the first visit after a sleeping Cloud
+    app wakes) runs that file alone, with a sidebar of file names. Here that mode is switched off for
+    the server and the run starts again through app.py, on the same page (its URL path names it)."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:   # a Streamlit without the old mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False) and not st.session_state.get("_through_app"):
+        st.session_state["_through_app"] = True    # once a session: a click's rerun must never be lost
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def _sidebar_status() -> None:

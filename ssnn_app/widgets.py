@@ -61,8 +61,10 @@ def settings_ui() -> Hyper:
         st.number_input(_("Seed"), 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets, disabled=lock("seed"),
                         help=_("Seeds the initial weights; the article used 561."))
         a, b = st.columns(2)
-        a.selectbox(_("Digit A (label 0)"), range(10), key="w_digit_a", on_change=_apply_widgets, disabled=lock("digits"))
-        b.selectbox(_("Digit B (label 1)"), range(10), key="w_digit_b", on_change=_apply_widgets, disabled=lock("digits"))
+        a.selectbox(_("Digit A (label 0)"), range(10), key="w_digit_a", on_change=_apply_widgets,
+                    disabled=lock("digits"))
+        b.selectbox(_("Digit B (label 1)"), range(10), key="w_digit_b", on_change=_apply_widgets,
+                    disabled=lock("digits"))
         if "advanced" not in flags.hidden:
             with st.expander(_("Advanced")):
                 st.radio(_("Precision"), ["float32", "float64"], key="w_dtype", on_change=_apply_widgets,

@@ -12,14 +12,14 @@ W1 (n1, n0), b1 (n1, 1), W2 (1, n1), b2 (1, 1); see network.py.
 
 __version__ = "0.1.0"
 
-from .config import ConfigError, DataError, Hyper, ImageError, ModelFileError, SsnnError  # noqa: E402
-from .data import Mnist, PairData, load_mnist, select_digits  # noqa: E402
-from .history import History  # noqa: E402
-from .inspect import Evaluation, Explanation, evaluate, explain, gradient_check  # noqa: E402
-from .model_io import Model, load_model, save_model  # noqa: E402
-from .network import backward, forward, init_params, predict, predict_proba  # noqa: E402
-from .scaling import Standardiser  # noqa: E402
-from .trainer import Trainer  # noqa: E402
+from .config import ConfigError, DataError, Hyper, ImageError, ModelFileError, SsnnError
+from .data import Mnist, PairData, load_mnist, select_digits
+from .history import History
+from .inspect import Evaluation, Explanation, evaluate, explain, gradient_check
+from .model_io import Model, load_model, save_model
+from .network import backward, forward, init_params, predict, predict_proba
+from .scaling import Standardiser
+from .trainer import Trainer
 
 __all__ = [
     "ConfigError", "DataError", "Evaluation", "Explanation", "History", "Hyper", "ImageError", "Mnist",

@@ -160,7 +160,8 @@ def run_bench(mnist: Mnist, hiddens=(10, 300), iterations: int | None = None, ou
             "float32_cost_diff": abs(t32.history.train_cost[-1] - ref_costs[-1]) / ref_costs[-1],
         }
         rows.append(row)
-        out(f"{n1:>4} {its:>5} | {ms['reference']:>8.2f} {g['reference']:>7.1f} {row['reference_peak_fraction']:>5.0%} | "
+        out(f"{n1:>4} {its:>5} | "
+            f"{ms['reference']:>8.2f} {g['reference']:>7.1f} {row['reference_peak_fraction']:>5.0%} | "
             f"{ms['float32']:>8.2f} {g['float32']:>7.1f} {row['float32_peak_fraction']:>5.0%} "
             f"{row['float32_speedup']:>5.2f}x | "
             f"{ms['float64']:>8.2f} {g['float64']:>7.1f} {row['float64_peak_fraction']:>5.0%} "

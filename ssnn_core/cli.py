@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -72,7 +73,9 @@ def _add_hyper(p):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="python -m ssnn_core", description="ssnn: a from-scratch NumPy network that tells two MNIST digits apart.")
+    called = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    prog = "ssnn" if called == "ssnn" else "python -m ssnn_core"   # the installed command, or the module
+    parser = Parser(prog=prog, description="ssnn: a from-scratch NumPy network that tells two MNIST digits apart.")
     parser.add_argument("--version", action="version", version=f"ssnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
@@ -138,7 +141,8 @@ def cmd_train(args, out) -> int:
     for index in result.misclassified:
         out(f"failed to recognize: {index}")
     out(f"total test set: {len(pair.y_test)}, errors: {result.errors}, error rate: {result.error_rate:.6f}")
-    out(f"training time: {trainer.train_seconds:.2f} s ({trainer.train_seconds / hyper.iterations * 1000:.2f} ms per iteration)")
+    out(f"training time: {trainer.train_seconds:.2f} s "
+        f"({trainer.train_seconds / hyper.iterations * 1000:.2f} ms per iteration)")
     if args.save:
         path = save_model(Model(params, trainer.scaler, hyper, trainer.iteration), args.save)
         out(f"model saved to {path}")
@@ -236,7 +240,7 @@ def main(argv=None) -> int:
     except MemoryError:
         print("error: out of memory", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - a user never sees a traceback; SSNN_DEBUG=1 shows it
+    except Exception as exc:  # a user never sees a traceback; SSNN_DEBUG=1 shows it
         if os.environ.get("SSNN_DEBUG"):
             raise
         print(f"error: unexpected {exc.__class__.__name__}: {exc} (set SSNN_DEBUG=1 for details)", file=sys.stderr)

@@ -177,9 +177,14 @@ def keras_cache_file() -> Path:
 
 
 def _from_keras() -> Mnist | None:
+    import importlib.util
+
+    if ("KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None
+            and importlib.util.find_spec("jax") is not None):
+        os.environ["KERAS_BACKEND"] = "jax"   # the backend `pip install "ssnn[keras]"` brings
     try:
         from keras.datasets import mnist as keras_mnist  # optional; needs a backend framework
-    except Exception:  # noqa: BLE001 - any import failure means "no usable Keras"
+    except Exception:  # noqa: BLE001 - offline or a broken install: fall through to our own download
         return None
     try:
         (xt, yt), (xs, ys) = keras_mnist.load_data()

@@ -265,5 +265,6 @@ class Trainer:
         p = self.params
         self.snapshots.append(Snapshot(self.iteration, p["W1"].copy(), p["W2"].copy(), p["b1"].copy(), p["b2"].copy()))
         if len(self.snapshots) > self.max_snapshots:  # thin out evenly, always keep the first and last
-            self.snapshots = self.snapshots[::2] if len(self.snapshots) % 2 else self.snapshots[::2] + self.snapshots[-1:]
+            self.snapshots = (self.snapshots[::2] if len(self.snapshots) % 2
+                              else self.snapshots[::2] + self.snapshots[-1:])
             self.snapshot_every *= 2

@@ -125,7 +125,8 @@ def test_hidden_space_click_opens_the_digit_on_mistakes():
     at.session_state["w_mistake"] = 5
     goto(at, MISTAKES)
     assert at.selectbox(key="w_mistake").value == 5
-    assert "Test image **#5**" in texts(at) and any(o.endswith("· picked") for o in at.selectbox(key="w_mistake").options)
+    assert ("Test image **#5**" in texts(at)
+            and any(o.endswith("· picked") for o in at.selectbox(key="w_mistake").options))
     goto(goto(at, HIDDEN), MISTAKES)                                         # a later visit: no stale pick
     assert not any(o.endswith("· picked") for o in at.selectbox(key="w_mistake").options)
 

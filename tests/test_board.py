@@ -31,7 +31,8 @@ def test_ended_runs_are_entered_once_newest_first(pair):
     b.after_publish(first)                                             # published again: entered once
     b.after_publish(set_status(second, Status.DIVERGED, 7))
     entries = b.entries()
-    assert [(e.hyper.learning_rate, e.status, e.iterations) for e in entries] == [(0.1, "diverged", 7), (0.5, "done", 30)]
+    assert [(e.hyper.learning_rate, e.status, e.iterations) for e in entries] == [
+        (0.1, "diverged", 7), (0.5, "done", 30)]
     row = entries[1].row(entries[1].ended_at + 125)
     assert row["ended"] == "2 min ago" and row["hidden n1"] == 10 and row["digits"] == "0 vs 1"
     assert set(row) == {"digits", "hidden n1", "learning rate", "iterations", "test error %", "final train cost",

@@ -129,8 +129,8 @@ def test_shared_links_carry_the_language():
 
 NAMES = {  # words that stay as they are in Chinese: names, symbols, units, formats
     "ssnn", "mnist", "relu", "numpy", "keras", "plotly", "pytorch", "tensorflow", "playground", "streamlit",
-    "sigmoid", "logistic", "scikit", "learn", "float32", "float64", "idx", "npz", "png", "jpeg", "jpg", "csv", "zip", "lr",
-    "std", "log", "ln", "exp", "max", "min", "argmax", "sum", "id", "url", "li", "et", "al", "pca", "qr",
+    "sigmoid", "logistic", "scikit", "learn", "float32", "float64", "idx", "npz", "png", "jpeg", "jpg", "csv", "zip",
+    "lr", "std", "log", "ln", "exp", "max", "min", "argmax", "sum", "id", "url", "li", "et", "al", "pca", "qr",
     "seed", "safe", "e-9", "l2", "x", "y", "z", "b", "w", "a", "m", "t", "of",
 }
 TEXT_FIELDS = {"label", "help", "body", "text", "options", "placeholder", "caption", "title", "name", "delta",

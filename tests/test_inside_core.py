@@ -48,7 +48,8 @@ def test_line_places_the_path_and_its_recorded_costs(trained):
     theta1 = t.current_params()
     ln = landscape.line(t.snapshots[0].params(), theta1, pair.x_train, pair.y_train, t.scaler, path=path)
     assert ln.path_alpha[0] == 0 and ln.path_off[0] == 0              # the first snapshot is theta0 itself
-    assert ln.path_alpha[-1] == pytest.approx(1.0) and ln.path_off[-1] == pytest.approx(0, abs=1e-9)  # the last is theta1
+    # the last is theta1
+    assert ln.path_alpha[-1] == pytest.approx(1.0) and ln.path_off[-1] == pytest.approx(0, abs=1e-9)
     assert costs[0] == t.history.train_cost[0]                      # iteration 0: the cost the first step saw
     assert np.isnan(costs[-1])                                      # the final state's cost is no step's
     assert landscape.recorded_costs(t.history, [10])[0] == t.history.train_cost[10]

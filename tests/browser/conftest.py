@@ -63,7 +63,7 @@ def playwright_sync():
 def browser(playwright_sync):
     try:
         b = playwright_sync.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    except Exception as exc:  # a broken Chromium install
+    except Exception as exc:  # noqa: BLE001 - a broken Chromium install
         _unavailable(f"Chromium at {CHROMIUM} did not start: {str(exc).splitlines()[0]}")
     yield b
     b.close()

@@ -27,7 +27,8 @@ def test_a_second_browser_sees_the_run_on_the_class_board(page, browser, app_url
         # the board redraws itself: the run appears in its chart (seed 4242 in the hover data) without a reload
         teacher.wait_for_function("""() => { const g = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
             return g && g._fullData && g._fullData.some(t => t.customdata && Array.from(t.customdata)
-              .some(c => String(c[2]) === '4242' && Math.abs(t.x[Array.from(t.customdata).indexOf(c)] - 0.2) < 1e-9)); }""",
+              .some(c => String(c[2]) === '4242'
+                && Math.abs(t.x[Array.from(t.customdata).indexOf(c)] - 0.2) < 1e-9)); }""",
                                   timeout=TIMEOUT_MS)
         print(f"the board showed the new run {time.monotonic() - t0:.1f} s after it ended, without a reload")
         expect(teacher.locator(f'{MAIN} [data-testid="stDataFrame"]')).to_be_visible(timeout=EXPECT_MS)

@@ -30,7 +30,8 @@ def open_trained(page, app_url, name: str, heading: str, charts: int = 1) -> Non
 
 def chart(page, k: int, script: str):
     """Evaluate `script` (a function of the k-th Plotly chart in the main area, `g`) in the page."""
-    return page.evaluate(f"""(k) => {{ const g = document.querySelectorAll('{CHART}')[k]; return ({script})(g); }}""", k)
+    return page.evaluate(f"(k) => {{ const g = document.querySelectorAll('{CHART}')[k]; "
+                         f"return ({script})(g); }}", k)
 
 
 def test_landscape_line_and_slice(page, app_url):

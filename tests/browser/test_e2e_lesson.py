@@ -64,7 +64,8 @@ def test_a_lesson_from_a_teacher_link_to_the_class_board(page, browser, app_url)
     click_and_wait(page, nav_link(page, zh("Train")))
     page.wait_for_url("**/Train?**", timeout=TIMEOUT_MS)
     expect(main.get_by_role("heading", name=zh("Train the network"))).to_be_visible(timeout=EXPECT_MS)
-    n1 = page.locator(f'[data-testid="stSidebar"] [data-testid="stSlider"] [role="group"][aria-label="{zh("Hidden neurons n1")}"]')
+    n1 = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] '
+                      f'[role="group"][aria-label="{zh("Hidden neurons n1")}"]')
     expect(n1).to_have_attribute("data-disabled", "true", timeout=EXPECT_MS)
     expect(n1).to_contain_text("10")
     # a second browser (the teacher's, in English) sees that run on the class board

@@ -45,9 +45,8 @@ STATUS_JS = """() => {
 
 @pytest.fixture(scope="module", autouse=True)
 def app_navigation_in_force(browser, app_url):
-    """Open the root page once first. A fresh server serves deep links in Streamlit's old pages-directory
-    mode until some session has run app.py's st.navigation (see the strict xfail test at the end); these
-    tests check the app as it is meant to be, with st.navigation in force."""
+    """Open the root page once first, as most visitors do (a first visit through a deep link on a fresh
+    server is tested on its own server at the end)."""
     from bench.load import VIEWPORT
 
     ctx = browser.new_context(viewport=VIEWPORT)
@@ -144,7 +143,8 @@ def plotly_ready(page, count: int = 1) -> None:
 def plot_summaries(page) -> list[dict]:
     """Per Plotly chart in the main area: its title and each trace's type."""
     return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
-      .map(g => ({title: ((g._fullLayout || {}).title || {}).text || '', types: (g._fullData || []).map(t => t.type)}))""")
+      .map(g => ({title: ((g._fullLayout || {}).title || {}).text || '',
+                  types: (g._fullData || []).map(t => t.type)}))""")
 
 
 def main_text(page) -> str:
@@ -169,8 +169,10 @@ TILES_JS = """() => {
     if (v !== null && Number.isFinite(v)) { cells += 1; neurons.add(heat.customdata[r][c][0]); } }));
   const shapes = (g._fullLayout.shapes || []).filter(s => s.line && s.line.color === '#ff9f1c')
     .map(s => ({x0: s.x0, x1: s.x1, y0: s.y0, y1: s.y1}));
-  return {heat: heat.type, rows: heat.z.length, cols: heat.z[0].length, cells, neurons: Array.from(neurons).sort((a, b) => a - b),
-          labels: Array.from(labels.text), ids: Array.from(labels.customdata), lx: Array.from(labels.x), ly: Array.from(labels.y),
+  return {heat: heat.type, rows: heat.z.length, cols: heat.z[0].length, cells,
+          neurons: Array.from(neurons).sort((a, b) => a - b),
+          labels: Array.from(labels.text), ids: Array.from(labels.customdata),
+          lx: Array.from(labels.x), ly: Array.from(labels.y),
           selected: shapes};
 }"""
 
@@ -284,7 +286,8 @@ def test_mistakes_gallery_and_why(page, app_url):
                                arg=idx, timeout=TIMEOUT_MS)
         plots = plot_summaries(page)
         assert any("input gradient dz2/dx" in p["title"] and p["types"] == ["heatmap"] for p in plots), plots
-        waterfall = page.evaluate("""() => { for (const g of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
+        waterfall = page.evaluate("""() => {
+          for (const g of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
             if (g._fullData && g._fullData[0] && g._fullData[0].type === 'waterfall')
               return {title: g._fullLayout.title.text, y: Array.from(g._fullData[0].y)};
             return null; }""")
@@ -418,7 +421,8 @@ def test_data_page_browse(page, app_url):
     first = " ".join(browse.inner_text().split())
     m = re.search(r"([\d,]+) train images of 0 · (\d+) pages of 40 · showing train #(\d+)…#(\d+)", first)
     assert m, first
-    assert main.locator('[data-testid="stPagination"] [data-testid="stPaginationPageActive"]').inner_text().strip() == "1"
+    assert (main.locator('[data-testid="stPagination"] [data-testid="stPaginationPageActive"]')
+            .inner_text().strip() == "1")
 
     wait_images_loaded(page, 41)         # 40 digits and the one below: a click then lands where it aims
     click_settled(page, main.locator('[data-testid="stPaginationNext"]').first)
@@ -435,7 +439,7 @@ def test_data_page_browse(page, app_url):
     expect(browse).to_contain_text("train images of 1", timeout=EXPECT_MS)
     third = " ".join(browse.inner_text().split())
     m3 = re.search(r"([\d,]+) train images of 1 · \d+ pages of 40 · showing train #(\d+)…#(\d+)", third)
-    assert m3 and int(m3.group(2)) < 40, third                      # page 1 of the 1s (see the xfail test below)
+    assert m3 and int(m3.group(2)) < 40, third                      # page 1 of the 1s
     wait_images_loaded(page)
     assert main.locator("img").count() >= 40                        # a page of 40 digits (and the one below)
     assert_no_exception(page)
@@ -538,9 +542,6 @@ def test_shared_url_on_weights_page(page, app_url):
     assert not page.js_errors, page.js_errors
 
 
-# ------------------------------------------------------------------ known page problems (strict xfail)
-
-
 def test_try_it_step_images_keep_their_size(page, app_url):
     goto(page, f"{app_url}/Try_it")
     page.locator(f"{MAIN} .canvas-root canvas.upper-canvas").wait_for(state="visible")
@@ -557,11 +558,12 @@ def test_try_it_step_images_keep_their_size(page, app_url):
     assert not too_big, f"step images drawn far larger than their 112 px thumbnails: {too_big}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "page problem: there is a pages/ folder beside app.py, so Streamlit starts in its old 'pages directory' "
-    "mode; until some session opens the root URL (which runs app.py's st.navigation), a deep link such as "
-    "/Data runs pages/1_Data.py directly and the sidebar lists 'app' plus the file names, without icons"))
+# ------------------------------------------------------------------ a fresh server
+
+
 def test_deep_link_on_a_fresh_server_shows_the_app_navigation(browser, mnist_path):
+    """With a pages/ folder beside app.py Streamlit starts in its old pages-directory mode; the first
+    visit through a deep link (a woken Cloud app) must still get app.py's navigation (pagesetup)."""
     from bench.load import VIEWPORT, Server
 
     server = Server(env=dict(os.environ, SSNN_MNIST=str(mnist_path)))

@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 COUNTER = re.compile(r"Iteration (\d+) / (\d+)")
 RESULT_LABEL = "Test error rate"
 TRAIN_TIMEOUT_S = 400          # 500 default iterations on a busy 2-core machine, redraws included
-PAGES = ["Lesson", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it", "Landscape", "Hidden space", "Flip it",
-         "Knock out", "Class board"]
+PAGES = ["Lesson", "Data", "Train", "Weights", "Mistakes", "How it works", "Try it", "Landscape", "Hidden space",
+         "Flip it", "Knock out", "Class board"]
 
 
 def status_text(page) -> str:
@@ -85,7 +85,8 @@ def test_home_loads(page, app_url):
     main.locator('[data-testid="stPlotlyChart"]').first.wait_for(state="visible")   # the network figure
     main.locator('[data-testid="stPageLink"]').nth(len(PAGES) - 1).wait_for(state="visible")
     page.wait_for_function("""() => { const g = document.querySelector(
-        '[data-testid="stMain"] [data-testid="stPlotlyChart"] .js-plotly-plot'); return g && g.data && g.data.length; }""")
+        '[data-testid="stMain"] [data-testid="stPlotlyChart"] .js-plotly-plot');
+      return g && g.data && g.data.length; }""")
     links = [" ".join(t.split()) for t in main.locator('[data-testid="stPageLink"]').all_inner_texts()]
     for name in PAGES:
         assert any(name in t for t in links), f"no link to the {name} page on the home page: {links}"
@@ -176,7 +177,7 @@ def test_pause_step_resume_at_300_neurons(page, app_url):
     screenshot(page, "train-running", full_page=False)
 
     t0 = time.monotonic()
-    button(page, "⏸ Pause").click()
+    button(page, "❚❚ Pause").click()
     text = wait_status(page, r"Iteration \d+ / 150 · paused", 30)
     pause_latency = time.monotonic() - t0
     paused_at = counter(text)[0]
@@ -216,7 +217,8 @@ def live_chart_attrs(page) -> dict | None:
     """The live SVG chart's data attributes (None when it is not drawn)."""
     return page.evaluate("""() => {
       const c = document.querySelector('[data-testid="stMain"] [data-testid="ssnnLiveChart"]');
-      return c && {iteration: parseInt(c.getAttribute('data-iteration')), points: parseInt(c.getAttribute('data-points')),
+      return c && {iteration: parseInt(c.getAttribute('data-iteration')),
+                   points: parseInt(c.getAttribute('data-points')),
                    starts: c.getAttribute('data-starts'), stops: c.getAttribute('data-stops')}; }""")
 
 
@@ -308,7 +310,7 @@ def test_reading_the_model_never_stops_a_run(page, app_url):
             f"reading the model stopped or relaunched training: starts {chart['starts']}, stops {chart['stops']}"
         assert_no_exception(page)
 
-        button(page, "⏸ Pause").click()
+        button(page, "❚❚ Pause").click()
         text = wait_status(page, rf"Iteration \d+ / {LIVE_ITERATIONS} · paused", 30)
         paused = True
         assert counter(text)[0] >= its[-1]
@@ -320,9 +322,9 @@ def test_reading_the_model_never_stops_a_run(page, app_url):
             try:
                 if not page.url.split("?")[0].endswith("/Train"):
                     nav_to(page, "Train", "Train the network")
-                button(page, "⏸ Pause").click(timeout=10_000)
+                button(page, "❚❚ Pause").click(timeout=10_000)
                 wait_status(page, r"· paused", 30)
-            except Exception as exc:  # report the test's own failure, not this one
+            except Exception as exc:  # noqa: BLE001 - report the test's own failure, not this one
                 print(f"could not pause the 784→300→1 run after the failure: {exc}")
 
 

@@ -32,7 +32,7 @@ def _in_thread(coro_fn, timeout_s: float):
     def target():
         try:
             box["value"] = asyncio.run(coro_fn())
-        except BaseException as exc:  # handed to the test thread
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             box["error"] = exc
 
     t = threading.Thread(target=target, daemon=True)
