@@ -54,12 +54,14 @@ def controls_ui(view, imp, dead) -> tuple[tuple, tuple]:
     j = c1.selectbox(_("Scale the vote of neuron"), range(n1), key="w_ko_neuron", format_func=label)
     s = c2.slider(_("multiply W2[{j}] (now {w:+.3f}) by").format(j=j, w=view.params['W2'][0, j]), -3.0, 3.0, step=0.1,
                   key="w_ko_scale",
-                  help=_("1 leaves it as trained, 0 knocks it out, −1 makes it vote for the other digit."))
+                  help=_("1 leaves it as trained, 0 knocks it out, −1 makes it vote for the other digit.")
+                  if view.digit_words else
+                  _("1 leaves it as trained, 0 knocks it out, −1 makes it vote for the other class."))
     return tuple(sorted(int(k) for k in off)), (((int(j), float(s)),) if s != 1.0 else ())
 
 
 def result_ui(view, w, edited: bool) -> None:
-    digits = view.hyper.digits
+    digits = view.names                     # the two classes by name: '0', '1'; 'T-shirt/top', 'Trouser'
     b, a = w.before, w.after
     changed = edited and (a.errors != b.errors or w.cost_after != w.cost_before)
     delta = (lambda text: text) if changed else (lambda text: None)   # no arrows while nothing changed
@@ -74,8 +76,9 @@ def result_ui(view, w, edited: bool) -> None:
     left, right = st.columns([1, 2])
     left.plotly_chart(fig_train.confusion_figure(a.confusion(), digits), key="ko_confusion")
     with right:
-        for heading, idx in ((_("**{n} test digits became wrong**"), w.became_wrong),
-                             (_("**{n} test digits became right**"), w.became_right)):
+        headings = ((_("**{n} test digits became wrong**"), _("**{n} test digits became right**")) if view.digit_words
+                    else (_("**{n} test images became wrong**"), _("**{n} test images became right**")))
+        for heading, idx in zip(headings, (w.became_wrong, w.became_right)):
             st.markdown(heading.format(n=idx.size))
             if idx.size:
                 for col, i in zip(st.columns(10), idx[:SHOWN // 2]):
@@ -89,7 +92,7 @@ def result_ui(view, w, edited: bool) -> None:
 
 def importance_ui(view, imp, off) -> None:
     st.subheader(_("Importance: each neuron knocked out alone"))
-    p, digits = view.params, view.hyper.digits
+    p, digits = view.params, view.names
     fig = fig_knockout.importance_figure(imp, p["W2"], digits, off)
     st.plotly_chart(fig, key="ko_importance", on_select="rerun", selection_mode="points")
     data = widgets.clicked_point("ko_importance")

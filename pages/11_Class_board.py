@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from ssnn_app import board, commands, fig_board
+from ssnn_app import board, commands, fig_board, words
 from ssnn_app.i18n import N_, _, ngettext
 from ssnn_app.pagesetup import setup_page
 
@@ -28,14 +28,17 @@ def board_ui() -> None:
                      "{lr:g}, {n1} hidden neurons, {iterations} iterations "
                      "(seed {seed}, {a} vs {b}).").format(
             error=100 * best.test_error, lr=best.learning_rate, n1=best.hyper.hidden, iterations=best.iterations,
-            seed=best.hyper.seed, a=best.hyper.digits[0], b=best.hyper.digits[1]))
+            seed=best.hyper.seed, a=best.names()[0], b=best.names()[1]))
     st.plotly_chart(fig_board.board_figure(entries), key="board_chart")
     rows = [e.row(time.time()) for e in entries]
     sort = st.session_state.get("w_board_sort", "test error %")
     if sort != "ended":                       # entries come newest first; the other orders are by value
         rows.sort(key=lambda r: (r[sort] is None, r[sort] if r[sort] is not None else 0))
     # the rows' keys (English) sort; the table shows them in the session's language (board.COLUMNS)
-    st.dataframe([{_(board.COLUMNS[k]): v for k, v in r.items()} for r in rows], hide_index=True, key="board_table",
+    columns = dict(board.COLUMNS)
+    if not all(words.digit_names(e.names()) for e in entries):      # some runs tell other classes apart
+        columns["digits"] = N_("classes")
+    st.dataframe([{_(columns[k]): v for k, v in r.items()} for r in rows], hide_index=True, key="board_table",
                  column_config={_(board.COLUMNS["test error %"]): st.column_config.NumberColumn(format="%.3f"),
                                 _(board.COLUMNS["final train cost"]): st.column_config.NumberColumn(format="%.4g"),
                                 _(board.COLUMNS["test cost"]): st.column_config.NumberColumn(format="%.4g"),

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import (
+    classes,
     commands,
     fig_data,
     fig_home,
@@ -30,6 +31,11 @@ ARTICLE_MISTAKES = (1749, 2031)           # the two test images the article show
 STEPS = [N_("The problem"), N_("One digit"), N_("From images to X"), N_("Standardisation"), N_("The network"),
          N_("Initialisation"), N_("Forward and backward"), N_("The training loop"), N_("Testing"),
          N_("Why does 1749 fail?"), N_("Where to go next")]
+STEPS_CLASSES = [N_("One image") if s == "One digit" else s for s in STEPS]   # a data set whose classes are not digits
+
+
+def step_title(step: int) -> str:
+    return _((STEPS if classes.are_digits() else STEPS_CLASSES)[step - 1])
 
 
 def current_step() -> int:
@@ -54,25 +60,31 @@ def nav_ui(step: int, where: str) -> None:
               key=f"b_lesson_next_{where}")
     if where == "top":
         c2.progress(step / len(STEPS), text=_("Step {step} of {n}: {title}").format(
-            step=step, n=len(STEPS), title=_(STEPS[step - 1])))
+            step=step, n=len(STEPS), title=step_title(step)))
 
 
 def step_problem(h: Hyper, pair) -> None:
-    a, b = h.digits
-    st.markdown(_("Handwritten digits, 28 × 28 pixels each, from the MNIST database. The network sees only **{a}**s "
-                  "and **{b}**s and must say which it is: a yes/no question (is it {a_digit}?), the smallest problem a "
-                  "neural network can learn, and enough to see every part of one at work.").format(
-        a=a, b=b, a_digit=words.a(b)))
+    a, b = names = classes.pair_names(pair)
+    if classes.are_digits():
+        st.markdown(_("Handwritten digits, 28 × 28 pixels each, from the MNIST database. The network sees only "
+                      "**{a}**s and **{b}**s and must say which it is: a yes/no question (is it {a_digit}?), the "
+                      "smallest problem a neural network can learn, and enough to see every part of one at work.")
+                    .format(a=a, b=b, a_digit=words.a(b)))
+    else:
+        st.markdown(_("Images from {dataset}, 28 × 28 pixels each. The network sees only **{a}** and **{b}** and "
+                      "must say which it is: a yes/no question (is it {a_name}?), the smallest problem a neural "
+                      "network can learn, and enough to see every part of one at work.").format(
+            dataset=classes.dataset_name(), a=a, b=b, a_name=words.a(b)))
     for label in (0, 1):
         idx = fig_data.class_indices(pair.y_train, label)[:10]
         for col, i in zip(st.columns(10), idx):
             with col:
-                widgets.show_digit(pair.x_train[i].reshape(28, 28), f"{h.digits[label]}", scale=2)
+                widgets.show_digit(pair.x_train[i].reshape(28, 28), names[label], scale=2)
 
 
 def step_one_digit(h: Hyper, pair) -> None:
     x = pair.x_train[0]
-    first = h.digits[int(pair.y_train[0])]
+    first = classes.pair_names(pair)[int(pair.y_train[0])]
     st.markdown(_("To the computer the first training image, {article} **{first}**, is 784 numbers: "
                   "each pixel's ink from 0 (blank) to 255 (full).").format(article=words.article(first), first=first))
     left, right = st.columns([1, 2])
@@ -84,13 +96,23 @@ def step_one_digit(h: Hyper, pair) -> None:
 
 def step_flatten(h: Hyper, pair) -> None:
     m, mt = len(pair.y_train), len(pair.y_test)
-    st.markdown(_("Out of MNIST's 60,000 training images, the {m:,} that are {a_digit0} or {a_digit1} are "
-                  "picked (and {mt:,} test images). Each image's 28 × 28 grid is laid out as one column of "
-                  "784 numbers, so all of them together make one matrix **X of shape (784, {m:,})**, and their "
-                  "answers a row **Y (1, {m:,})**: 1 for {a_digit1}, 0 for {a_digit0}.").format(
-        m=m, mt=mt, a_digit0=words.a(h.digits[0]), a_digit1=words.a(h.digits[1])))
+    names = classes.pair_names(pair)
+    mnist = app_data.mnist()
+    if classes.are_digits():
+        st.markdown(_("Out of MNIST's 60,000 training images, the {m:,} that are {a_digit0} or {a_digit1} are "
+                      "picked (and {mt:,} test images). Each image's 28 × 28 grid is laid out as one column of "
+                      "784 numbers, so all of them together make one matrix **X of shape (784, {m:,})**, and their "
+                      "answers a row **Y (1, {m:,})**: 1 for {a_digit1}, 0 for {a_digit0}.").format(
+            m=m, mt=mt, a_digit0=words.a(names[0]), a_digit1=words.a(names[1])))
+    else:
+        st.markdown(_("Out of the {total:,} training images of {dataset}, the {m:,} that are {a_name0} or {a_name1} "
+                      "are picked (and {mt:,} test images). Each image's 28 × 28 grid is laid out as one column of "
+                      "784 numbers, so all of them together make one matrix **X of shape (784, {m:,})**, and their "
+                      "answers a row **Y (1, {m:,})**: 1 for {a_name1}, 0 for {a_name0}.").format(
+            total=len(mnist.y_train) if mnist is not None else m, dataset=classes.dataset_name(), m=m, mt=mt,
+            a_name0=words.a(names[0]), a_name1=words.a(names[1])))
     st.plotly_chart(fig_data.balance_figure(fig_data.class_counts(pair.y_train), fig_data.class_counts(pair.y_test),
-                                            h.digits), key="lesson_balance")
+                                            names), key="lesson_balance")
 
 
 def step_standardise(h: Hyper, pair) -> None:
@@ -106,7 +128,7 @@ def step_standardise(h: Hyper, pair) -> None:
 def step_network(h: Hyper, pair) -> None:
     st.markdown(_("784 inputs → **{n1}** hidden neurons (ReLU: a neuron outputs its input if positive, else 0) "
                   "→ 1 output neuron (the logistic function: a probability that the image is {a_digit}). "
-                  "**{n:,}** numbers to learn:").format(n1=h.hidden, a_digit=words.a(h.digits[1]),
+                  "**{n:,}** numbers to learn:").format(n1=h.hidden, a_digit=words.a(classes.pair_names(pair)[1]),
                                                         n=n_params(h.hidden)))
     left, right = st.columns([3, 2])
     left.plotly_chart(fig_home.network_figure(h.hidden), key="lesson_network")
@@ -121,7 +143,8 @@ def step_init(h: Hyper, pair) -> None:
                   "compute the same thing and learn the same thing.)").format(seed=h.seed, n1=h.hidden))
     view = readmodel.initial(h)
     p = view.params
-    st.plotly_chart(fig_weights.tiles_figure(p["W1"], p["W2"], digits=h.digits), key="lesson_init_tiles")
+    st.plotly_chart(fig_weights.tiles_figure(p["W1"], p["W2"], digits=classes.pair_names(pair)),
+                    key="lesson_init_tiles")
 
 
 def step_propagation(h: Hyper, pair) -> None:
@@ -170,12 +193,12 @@ def step_test(h: Hyper, pair) -> None:
     view = trained_view()
     if view is None:
         return
-    ev, digits = view.evaluation, view.hyper.digits
+    ev, digits = view.evaluation, view.names       # the two classes by name: '0', '1'; 'T-shirt/top', 'Trouser'
     st.markdown(_("The test images were never used in training. The network gets **{errors}** of "
                   "{n:,} wrong: an error rate of **{rate:.3f} %**.").format(errors=ev.errors, n=ev.labels.size,
                                                                            rate=100 * ev.error_rate))
     shown = list(ev.misclassified[:8])
-    if digits == (0, 1):
+    if view.hyper.digits == (0, 1) and view.digit_words:     # the article's MNIST run
         shown = [i for i in ARTICLE_MISTAKES if i not in shown] + shown
         st.caption(_("The article's run got exactly two wrong, test images 1749 and 2031 (the first two below)."))
     for col, i in zip(st.columns(max(len(shown), 1)), shown[:10]):
@@ -186,6 +209,11 @@ def step_test(h: Hyper, pair) -> None:
 
 
 def step_1749(h: Hyper, pair) -> None:
+    if not classes.are_digits():
+        st.info(_("This step is about the article's data, MNIST's 0 vs 1: {dataset} has no test image 1749 of "
+                  "its own to look at. Step 4's rule matters here too: the Data page shows this data set's "
+                  "blank pixels.").format(dataset=classes.dataset_name()))
+        return
     if h.digits != (0, 1) or len(pair.y_test) <= 1749:
         st.info(_("This step is about the article's pair, 0 vs 1: choose digits 0 and 1 to see image 1749."))
         return
@@ -219,13 +247,15 @@ def step_1749(h: Hyper, pair) -> None:
 
 def step_next(h: Hyper, pair) -> None:
     st.markdown(_("You have followed the whole article. Every page takes one part further:"))
+    digit_words = classes.are_digits()
     for path, label, what in (
             ("pages/2_Train.py", _("Train"), _("change the knobs: a learning rate of 5, 300 neurons, another pair")),
             ("pages/3_Weights.py", _("Weights"), _("what each hidden neuron learned to look for")),
-            ("pages/4_Mistakes.py", _("Mistakes"), _("every wrong digit, and why, number by number")),
+            ("pages/4_Mistakes.py", _("Mistakes"), _("every wrong digit, and why, number by number") if digit_words
+             else _("every wrong image, and why, number by number")),
             ("pages/8_Hidden_space.py", _("Hidden space"), _("watch the two classes pull apart")),
             ("pages/9_Flip_it.py", _("Flip it"), _("how little change fools the network")),
-            ("pages/6_Try_it.py", _("Try it"), _("your own handwriting"))):
+            ("pages/6_Try_it.py", _("Try it"), _("your own handwriting") if digit_words else _("your own images"))):
         if navigation.visible(path):
             c1, c2 = st.columns([1, 4])
             c1.page_link(path, label=label)
@@ -235,12 +265,16 @@ def step_next(h: Hyper, pair) -> None:
 STEP_UI = [step_problem, step_one_digit, step_flatten, step_standardise, step_network, step_init, step_propagation,
            step_train, step_test, step_1749, step_next]
 
-st.title(_("Lesson: a neural network that tells 0 from 1"))
 hyper = settings.current()
+if classes.are_digits():
+    st.title(_("Lesson: a neural network that tells 0 from 1"))
+else:
+    st.title(_("Lesson: a neural network that tells {a} from {b}").format(
+        a=classes.name(hyper.digits[0]), b=classes.name(hyper.digits[1])))
 pair = pagekit.require_pair(hyper.digits, "lesson_upload")
 step = current_step()
 nav_ui(step, "top")
-st.header(f"{step}. {_(STEPS[step - 1])}")
+st.header(f"{step}. {step_title(step)}")
 STEP_UI[step - 1](hyper, pair)
 st.divider()
 nav_ui(step, "bottom")

@@ -13,10 +13,11 @@ from ssnn_app import (
     pagekit,
     readmodel,
     settings,
+    sharelink,
     teacher,
     widgets,
 )
-from ssnn_app.i18n import _
+from ssnn_app.i18n import _, ngettext
 from ssnn_app.pagesetup import setup_page
 
 setup_page("Train", ":material/model_training:")
@@ -39,7 +40,7 @@ def save_and_share_ui(run, active: bool, flags) -> None:
     if "share" not in flags.hidden:
         with c3.popover(_("Share these settings")):
             st.caption(_("This link opens ssnn with the same settings (copy button on the right):"))
-            st.code(settings.share_link(), language=None)
+            sharelink.share_ui(settings.share_link(), key="train_share")
     if "upload" in flags.hidden:
         return
     uploaded = st.file_uploader(_("Inspect a saved model (.npz)"), type=["npz"], key="model_upload",
@@ -68,6 +69,8 @@ run = commands.current_run()
 if run is not None and run.origin != "uploaded" and not run.compatible(hyper):
     st.info(_("The network or data settings changed: **Train** or **Reset** starts a new network "
               "(the one below was trained with the old settings)."))
+elif (note := modelfiles.note(run, hyper)) is not None:   # an uploaded model Train and Step will not carry on
+    st.info(note)
 
 
 def _step(n: int) -> None:
@@ -76,8 +79,7 @@ def _step(n: int) -> None:
         settings.use(hyper)
 
 
-def transport_ui(run) -> None:
-    active = run is not None and run.status.active
+def transport_ui(active: bool) -> None:
     cols = st.columns([1, 1, 1, 1, 1.3, 1])
     cols[0].button(_("▶ Train"), type="primary", on_click=lambda: commands.train(settings.current()),
                    disabled=active, key="b_train",
@@ -90,17 +92,62 @@ def transport_ui(run) -> None:
                    help=_("Back to the initial weights of the current settings."))
 
 
-transport_ui(run)
-run = commands.current_run()
-log_y = st.toggle(_("Log-scale cost"), value=True, key="w_log")
-active = run is not None and run.status.active
-livepanel.show(run, log_y, hyper.iterations, "cost_chart")
+def open_image(page: str, index: int, view) -> None:
+    """Open test image `index` of this run on Mistakes (its why-panel) or Data (what standardising does to it)."""
+    ss = st.session_state
+    if page == "pages/4_Mistakes.py":
+        ss["inspect_image"] = (view.key[0], index)       # as a click on Hidden space does
+        ss["_inspect_fresh"] = True
+        ss["w_mistake"] = index
+    else:
+        ss["data_split"], ss["data_index"] = "test", index
+    st.switch_page(page)
 
-if (problem := live.problem(run)) is not None:
+
+def blank_ink_ui(run, view) -> None:
+    """The article's run: say, where the test cost explodes, that one image is why (ssnn's own finding,
+    told in full on Data and Mistakes), with a link to it."""
+    note = live.blank_ink(run, view)
+    if note is None:
+        return
+    first = note.images[0]
+    images = ", ".join(f"#{i}" for i in note.images[:5]) + (" …" if len(note.images) > 5 else "")
+    st.warning(ngettext(
+        "**Why the test cost explodes:** test image {images} has ink on pixels that are blank in every training "
+        "image. Their training standard deviation is 0, and the article's scaling divides by std + 1e-9, so that "
+        "ink becomes about {value:.2g} standard units: it alone makes {share:.4g} % of the test cost {cost:.3g}. "
+        "Without it, the test cost is {rest:.3g}. With the safe scaling (std 0 replaced by 1) it is not a problem.",
+        "**Why the test cost explodes:** test images {images} have ink on pixels that are blank in every training "
+        "image. Their training standard deviation is 0, and the article's scaling divides by std + 1e-9, so that "
+        "ink becomes about {value:.2g} standard units: they alone make {share:.4g} % of the test cost {cost:.3g}. "
+        "Without them, the test cost is {rest:.3g}. With the safe scaling (std 0 replaced by 1) they are not a "
+        "problem.", len(note.images)).format(images=images, value=note.value, share=100 * note.share,
+                                            cost=note.cost, rest=note.rest), icon=":material/warning:")
+    c1, c2, _rest = st.columns([3, 3, 2])
+    if navigation.visible("pages/4_Mistakes.py") and c1.button(
+            _("See test image #{index} on Mistakes").format(index=first), key="b_blank_mistakes",
+            icon=":material/search_insights:", help=_("Why the network answers what it does for this image")):
+        open_image("pages/4_Mistakes.py", first, view)
+    if (navigation.visible("pages/1_Data.py") and run.hyper.digits == settings.current().digits
+            and c2.button(_("See test image #{index} on Data").format(index=first), key="b_blank_data",
+                          icon=":material/dataset:", help=_("What standardisation does to this image"))):
+        open_image("pages/1_Data.py", first, view)
+
+
+# One read of the run's state, drawn everywhere below: the training process replaces it meanwhile, and a
+# run that stopped between two reads left the stopped chart without its results (issue #15, item 12).
+state = run.state if run is not None else None
+active = state is not None and state.status.active
+transport_ui(active)
+log_y = st.toggle(_("Log-scale cost"), value=True, key="w_log")
+livepanel.show(run, log_y, hyper.iterations, "cost_chart", state)
+
+if (problem := live.problem(run, state)) is not None:
     st.error(problem)
 
-view = readmodel.view_of(run) if run is not None and run.state.iteration > 0 and not active else None
+view = readmodel.view_of(run) if state is not None and state.iteration > 0 and not active else None
 if view is not None and view.evaluation is not None:
+    blank_ink_ui(run, view)
     ev = view.evaluation
     st.subheader(_("Result on the test set"))
     c1, c2, c3, c4 = st.columns(4)
@@ -115,7 +162,9 @@ if view is not None and view.evaluation is not None:
     left, right = st.columns([1, 2])
     left.plotly_chart(live.confusion_figure(run, view), key="confusion")
     right.markdown(_("Rows are the true digit, columns what the network said. "
-                     "The **Mistakes** page shows every misclassified digit and why."))
+                     "The **Mistakes** page shows every misclassified digit and why.") if view.digit_words else
+                   _("Rows are the true class, columns what the network said. "
+                     "The **Mistakes** page shows every misclassified image and why."))
     if navigation.visible("pages/4_Mistakes.py"):
         right.page_link("pages/4_Mistakes.py", label=_("See the mistakes"), icon=":material/search_insights:")
 

@@ -3,20 +3,20 @@
 import numpy as np
 import streamlit as st
 
+from ssnn_app import classes, fig_mistakes, numbersui, pagekit, readmodel, widgets, words
 from ssnn_app import data as app_data
-from ssnn_app import fig_mistakes, numbersui, pagekit, readmodel, widgets, words
 from ssnn_app.i18n import _
 from ssnn_app.pagesetup import setup_page
 from ssnn_core import explain
 from ssnn_core.inspect import blank_pixel_ink
 
 setup_page("Mistakes", ":material/search_insights:")
-st.title(_("The digits it gets wrong, and why"))
+st.title(_("The digits it gets wrong, and why") if classes.are_digits() else _("The images it gets wrong, and why"))
 COLUMNS = 10
 
 
 def caption(view: readmodel.View, i: int) -> str:
-    digits, ev = view.hyper.digits, view.evaluation
+    digits, ev = view.names, view.evaluation
     return _("true {digit} · P({digit_b}) {p:.3f} · #{i}").format(digit=digits[int(ev.labels[i])], digit_b=digits[1],
                                                                  p=ev.proba[i], i=i)
 
@@ -37,21 +37,24 @@ def gallery(view: readmodel.View, indices: np.ndarray, where: str) -> None:
 
 
 def gallery_ui(view: readmodel.View) -> np.ndarray:
-    digits, ev = view.hyper.digits, view.evaluation
+    digits, ev = view.names, view.evaluation       # the two classes by name: '0', '1'; 'T-shirt/top', 'Trouser'
     wrong = ev.misclassified
     st.markdown(_("**{errors}** of {m:,} test images are misclassified (error rate {rate:.3f} %). P({digit_b}) is "
                   "the network's probability that the image is {a_digit_b}; above 0.5 it says {digit_b}, "
                   "otherwise {digit_a}.").format(errors=ev.errors, m=ev.labels.size, rate=100 * ev.error_rate,
                                                  digit_b=digits[1], a_digit_b=words.a(digits[1]), digit_a=digits[0]))
     if wrong.size == 0:
-        st.success(_("No mistakes at all on the test set. The nearly-wrong digits below are the closest calls."))
+        st.success(_("No mistakes at all on the test set. The nearly-wrong digits below are the closest calls.")
+                   if view.digit_words else
+                   _("No mistakes at all on the test set. The nearly-wrong images below are the closest calls."))
         return wrong
     c1, c2 = st.columns(2)
     sort = c1.radio(_("Order"), list(fig_mistakes.SORTS), format_func=lambda k: _(fig_mistakes.SORTS[k]),
                     horizontal=True, key="w_mistakes_sort")
-    classes = {"all": _("all"), 0: _("true {digit}").format(digit=digits[0]),
-               1: _("true {digit}").format(digit=digits[1])}
-    true_class = c2.radio(_("Show"), list(classes), format_func=classes.get, horizontal=True, key="w_mistakes_class")
+    shown_classes = {"all": _("all"), 0: _("true {digit}").format(digit=digits[0]),
+                     1: _("true {digit}").format(digit=digits[1])}
+    true_class = c2.radio(_("Show"), list(shown_classes), format_func=shown_classes.get, horizontal=True,
+                          key="w_mistakes_class")
     shown = fig_mistakes.gallery_order(wrong, ev.proba, ev.labels, sort, None if true_class == "all" else true_class)
     if shown.size == 0:
         st.caption(_("No mistakes of this kind."))
@@ -83,7 +86,7 @@ def blank_pixels_ui(view: readmodel.View, i: int, ink: np.ndarray) -> None:
 
 
 def why_ui(view: readmodel.View, i: int) -> None:
-    digits = view.hyper.digits
+    digits = view.names
     e = explain(view.params, view.X_test[:, i])
     said = digits[1] if e.z2 > 0 else digits[0]
     truth = digits[int(view.evaluation.labels[i])]
@@ -116,6 +119,8 @@ shown = gallery_ui(view)
 nearly = view.evaluation.nearly_wrong(20)
 st.subheader(_("Nearly wrong"))
 st.caption(_("Correctly classified test digits whose probability is closest to 0.5: the next mistakes waiting "
+             "to happen.") if view.digit_words else
+           _("Correctly classified test images whose probability is closest to 0.5: the next mistakes waiting "
              "to happen."))
 gallery(view, nearly, "nearly")
 

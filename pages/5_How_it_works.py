@@ -39,7 +39,7 @@ if found is None:
     pagekit.no_data_stop("howto_upload")
 sub, what = found
 n1, m = sub.params["W1"].shape[0], len(sub.pair.y_train)
-a, b = sub.hyper.digits
+a, b = sub.names                 # the two classes by name: '0', '1'; 'T-shirt/top', 'Trouser'
 st.markdown(what)
 if commands.current_run() is not None and n1 != settings.current().hidden:
     st.info(_("The settings now ask for n1 = {wanted}; the numbers below are for the model "
@@ -126,10 +126,11 @@ def show_forward() -> None:
     st.caption(_("Rows are hidden neurons, columns are images. ReLU keeps the positive part and zeroes the rest."))
     st.latex(eqs["Forward"][2][0] + r",\quad " + eqs["Forward"][3][0])
     c = st.columns(2)
-    c[0].plotly_chart(fig_howto.class_histogram(r.z2, r.y, sub.hyper.digits,
-                                                _("Z2 (1, {m:,}) by true digit").format(m=m), "Z2"),
+    c[0].plotly_chart(fig_howto.class_histogram(r.z2, r.y, sub.names,
+                                                (_("Z2 (1, {m:,}) by true digit") if sub.digit_words else
+                                                 _("Z2 (1, {m:,}) by true class")).format(m=m), "Z2"),
                       key="howto_z2")
-    c[1].plotly_chart(fig_howto.class_histogram(r.a2, r.y, sub.hyper.digits,
+    c[1].plotly_chart(fig_howto.class_histogram(r.a2, r.y, sub.names,
                                                 _("A2 = σ(Z2): probability of “{b}”").format(b=b), "A2"),
                       key="howto_a2")
 
@@ -141,7 +142,7 @@ def show_cost() -> None:
     c[1].metric(_("training accuracy"), f"{100 * r.accuracy:.2f} %",
                 help=_("A2 > 0.5 means the network says label 1."))
     c[2].metric(_("worst single image"), f"{r.losses.max():.3g}", help=_("The largest per-image term of the sum."))
-    st.plotly_chart(fig_howto.class_histogram(r.losses, r.y, sub.hyper.digits, _("Each image's share of J "
+    st.plotly_chart(fig_howto.class_histogram(r.losses, r.y, sub.names, _("Each image's share of J "
                                               "(before dividing by m)"), "−[y log a + (1 − y) log(1 − a)]"),
                     key="howto_losses")
     st.caption(_("J is the average of these. Images the network is sure and right about sit near 0; "
@@ -151,7 +152,7 @@ def show_cost() -> None:
 def show_backward() -> None:
     st.latex(eqs["Backward"][0][0] + r",\quad " + eqs["Backward"][1][0] + r",\quad " + eqs["Backward"][2][0])
     c = st.columns(2)
-    c[0].plotly_chart(fig_howto.class_histogram(r.dz2, r.y, sub.hyper.digits, f"dZ2 = (A2 − Y)/m, (1, {m:,})", "dZ2"),
+    c[0].plotly_chart(fig_howto.class_histogram(r.dz2, r.y, sub.names, f"dZ2 = (A2 − Y)/m, (1, {m:,})", "dZ2"),
                       key="howto_dz2")
     c[1].plotly_chart(fig_howto.vector_bars(r.grads["dW2"],
                                             _("dW2 (1, {n1}): one number per hidden neuron").format(n1=n1), "dW2"),
@@ -268,21 +269,35 @@ elif done is not None:
 # ------------------------------------------------------------------ why it works
 
 st.header(_("Why this can tell {a} from {b}").format(a=a, b=b))
-st.markdown(
-    # Translators: {A_digit_a} is "A 0" / "An 8" at the start of a sentence, {a_digit_a} "a 0"; in Chinese the digit.
-    _("Each hidden neuron computes a weighted sum of the 784 pixels, so its row of `W1` is a **28×28 template**: "
-      "positive weights where it wants ink, negative where it wants none. {A_digit_a} is ink "
-      "in a ring with an empty middle; "
-      "{a_digit_b} is a vertical stroke through the middle, exactly where {a_digit_a} is empty (compare the average "
-      "images on the Data page). A neuron whose template is “ink in the centre” fires for {b}s and stays at 0 for "
-      "{a}s; ReLU cuts off the negative part, so each neuron reports only how strongly its own pattern is present.")
-    .format(A_digit_a=words.a(a).capitalize(), a_digit_a=words.a(a), a_digit_b=words.a(b), a=a, b=b)
-    + "\n\n"
-    + _("The output neuron then **votes**: `W2` gives each hidden neuron a weight, positive for neurons that speak "
-        "for “{b}”, negative for “{a}”, and σ turns the total into a probability. Because the two shapes barely "
-        "overlap, a handful of templates is enough, which is why even n1 = 10 gets almost every test image right.")
-    .format(a=a, b=b)
-)
+if not sub.digit_words:                # the paragraphs below are about digits' shapes (a ring, a stroke)
+    st.markdown(
+        _("Each hidden neuron computes a weighted sum of the 784 pixels, so its row of `W1` is a **28×28 template**: "
+          "positive weights where it wants ink, negative where it wants none. A neuron whose template is “ink where "
+          "{b} images have it and {a} images do not” fires for {b} and stays at 0 for {a} (compare the average "
+          "images on the Data page); ReLU cuts off the negative part, so each neuron reports only how strongly its "
+          "own pattern is present.").format(a=a, b=b)
+        + "\n\n"
+        + _("The output neuron then **votes**: `W2` gives each hidden neuron a weight, positive for neurons that speak "
+            "for “{b}”, negative for “{a}”, and σ turns the total into a probability. The less the two classes' "
+            "shapes overlap, the fewer templates it needs and the fewer test images it gets wrong.").format(a=a, b=b)
+    )
+else:
+    st.markdown(
+        # Translators: {A_digit_a} is "A 0" / "An 8" starting a sentence, {a_digit_a} "a 0"; in Chinese the digit.
+        _("Each hidden neuron computes a weighted sum of the 784 pixels, so its row of `W1` is a **28×28 template**: "
+          "positive weights where it wants ink, negative where it wants none. {A_digit_a} is ink "
+          "in a ring with an empty middle; "
+          "{a_digit_b} is a vertical stroke through the middle, exactly where {a_digit_a} is empty (compare the "
+          "average images on the Data page). A neuron whose template is “ink in the centre” fires for {b}s and "
+          "stays at 0 for {a}s; ReLU cuts off the negative part, so each neuron reports only how strongly its own "
+          "pattern is present.")
+        .format(A_digit_a=words.a(a).capitalize(), a_digit_a=words.a(a), a_digit_b=words.a(b), a=a, b=b)
+        + "\n\n"
+        + _("The output neuron then **votes**: `W2` gives each hidden neuron a weight, positive for neurons that speak "
+            "for “{b}”, negative for “{a}”, and σ turns the total into a probability. Because the two shapes barely "
+            "overlap, a handful of templates is enough, which is why even n1 = 10 gets almost every test image right.")
+        .format(a=a, b=b)
+    )
 if navigation.visible("pages/3_Weights.py"):
     st.page_link("pages/3_Weights.py", label=_("See the templates this network learned (Weights page)"),
                  icon=":material/grid_view:")

@@ -39,11 +39,15 @@ view = pagekit.require_view("b_flip_train", pin=True)
 if view.pair is None or view.evaluation is None:
     st.error(_("The model is here but the test data is not: {reason}").format(reason=app_data.missing_reason()))
     st.stop()
-digits = view.hyper.digits
-st.markdown(_("The network says **{d0}** or **{d1}** for every image. How much would an image have to "
-              "change for it to say the other? Pick a test digit: ssnn finds the smallest change to its pixels "
-              "(each kept between 0 and 255) that flips the answer, and the change with the fewest pixels.").format(
-    d0=digits[0], d1=digits[1]))
+digits = view.names                     # the two classes by name: '0', '1'; 'T-shirt/top', 'Trouser'
+st.markdown((_("The network says **{d0}** or **{d1}** for every image. How much would an image have to "
+               "change for it to say the other? Pick a test digit: ssnn finds the smallest change to its pixels "
+               "(each kept between 0 and 255) that flips the answer, and the change with the fewest pixels.")
+             if view.digit_words else
+             _("The network says **{d0}** or **{d1}** for every image. How much would an image have to "
+               "change for it to say the other? Pick a test image: ssnn finds the smallest change to its pixels "
+               "(each kept between 0 and 255) that flips the answer, and the change with the fewest pixels."))
+            .format(d0=digits[0], d1=digits[1]))
 i = chooser_ui(view)
 ev = view.evaluation
 st.caption(_("Test image #{i} is {a_digit}; the network says {said} with P({d1}) = {p:.4f}.").format(

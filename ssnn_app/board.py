@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ssnn_core import Hyper
 
+from . import classes as class_names
 from .i18n import N_, _
 from .lifecycle import Status
 
@@ -47,11 +48,23 @@ class Entry:
     test_cost: float | None
     train_seconds: float
     ended_at: float                # time.time()
+    classes: tuple[str, ...] = ()  # the two classes' English names (its data's), () for the digits themselves
+
+    def names(self) -> tuple[str, str]:
+        """Its two classes by name, in the current language ('0', '1'; 'T-shirt/top', 'Trouser')."""
+        if len(self.classes) == 2:
+            return tuple(class_names.translate(c) for c in self.classes)
+        return tuple(str(d) for d in self.hyper.digits)
+
+    def pair(self) -> str:
+        """'0 vs 1', 'T-shirt/top vs Trouser'."""
+        a, b = self.names()
+        return _("{a} vs {b}").format(a=a, b=b)
 
     def row(self, now: float) -> dict:
         h = self.hyper
         ago = max(0.0, now - self.ended_at)
-        return {"digits": _("{a} vs {b}").format(a=h.digits[0], b=h.digits[1]), "hidden n1": h.hidden,
+        return {"digits": self.pair(), "hidden n1": h.hidden,
                 "learning rate": self.learning_rate, "iterations": self.iterations,
                 "test error %": None if self.test_error is None else 100 * self.test_error,
                 "final train cost": self.train_cost, "test cost": self.test_cost,
@@ -65,7 +78,7 @@ def entry_of(run) -> Entry:
     return Entry(run.hyper, s.status.value, s.iteration, s.learning_rate,
                  1 - h.test_accuracy[-1] if h.test_accuracy else None,
                  h.train_cost[-1] if h.train_cost else None, h.test_cost[-1] if h.test_cost else None,
-                 s.train_seconds, time.time())
+                 s.train_seconds, time.time(), tuple(getattr(run.pair, "classes", ()) or ()))
 
 
 class Board:

@@ -42,14 +42,20 @@ class Classroom:
         self._training: dict = {}                        # key -> Run, plain runs in progress
 
     @staticmethod
-    def key(hyper: Hyper, source: str) -> tuple:
-        return (repr(hyper), source)
+    def key(hyper: Hyper, data: str) -> tuple:
+        """Runs are shared by settings and by the data's content (its fingerprint), never by a file name:
+        two different uploads called the same never follow each other's runs."""
+        return (repr(hyper), data)
 
-    def claim(self, hyper: Hyper, source: str, make) -> tuple[str, runs.Run]:
+    @staticmethod
+    def data_key(run: runs.Run) -> str:
+        return getattr(run.pair, "digest", "") or run.source
+
+    def claim(self, hyper: Hyper, data: str, make) -> tuple[str, runs.Run]:
         """For a Train click on fresh settings: ("shared", a copy of the finished result), ("follow", the
         identical run in progress) or ("new", make(), now joinable by others). Claimed before the new
         run even trains, so a class pressing Train together trains once."""
-        key = self.key(hyper, source)
+        key = self.key(hyper, data)
         with self._lock:
             done = self._finished.get(key)
             if done is not None:
@@ -64,7 +70,7 @@ class Classroom:
     def leave(self, run: runs.Run) -> None:
         """`run` can no longer be joined as a plain run of its settings (paused, changed, ended)."""
         with self._lock:
-            key = self.key(run.hyper, run.source)
+            key = self.key(run.hyper, self.data_key(run))
             if self._training.get(key) is run:
                 del self._training[key]
 
@@ -76,7 +82,7 @@ class Classroom:
         if run.plain():
             kept = runs.adopted(run)
             with self._lock:
-                key = self.key(run.hyper, run.source)
+                key = self.key(run.hyper, self.data_key(run))
                 self._finished[key] = Finished(kept, time.time(), _nbytes(kept))
                 self._finished.move_to_end(key)
                 while len(self._finished) > SHARED_RESULTS or (

@@ -4,16 +4,20 @@ training process (see worker.py), and the page waits briefly for its answer so t
 next is the run after the click.
 
 A session that changes a run other sessions watch first gets a copy of its own (`_own`): the others
-carry on as they were.
+carry on as they were. An uploaded model is carried on the same way: Train and Step continue it from
+the file's parameters, standardiser and history (the training process is given it where the file left
+it), when this session's data is what it was trained on and the settings are its own.
 """
 
 from __future__ import annotations
 
 import threading
 
+import numpy as np
 import streamlit as st
 
-from ssnn_core import Hyper, Model
+from ssnn_core import DataError, Hyper, Model, init_params
+from ssnn_core.config import ITERATIONS_RANGE
 
 from . import data as app_data
 from . import protocol as p
@@ -100,7 +104,12 @@ def _set_run(run: runs.Run | None) -> None:
 
 def _own(run: runs.Run) -> runs.Run:
     """This session's run, about to be changed: a copy when others watch it too; either way no longer
-    one a new session may join as a plain run of its settings."""
+    one a new session may join as a plain run of its settings. An uploaded model becomes a run of this
+    session's, continued from where the file left it."""
+    if run.origin == "uploaded":
+        mine = runs.continued(run)
+        _set_run(mine)
+        return mine
     if run.others_watching == 0:
         classroom().leave(run)
         return run
@@ -110,10 +119,15 @@ def _own(run: runs.Run) -> runs.Run:
     return mine
 
 
-def _continues(run: runs.Run | None, hyper: Hyper) -> bool:
-    """Train or Step with `hyper` carries `run` on (rather than starting a new network)."""
-    return (run is not None and run.origin != "uploaded" and run.status.can_continue and run.compatible(hyper)
-            and run.pair is not None)
+def continues(run: runs.Run | None, hyper: Hyper) -> bool:
+    """Train or Step with `hyper` carries `run` on (rather than starting a new network): also an uploaded
+    model, unless it is held (see runs.HELD). Never on other data: after the session uploads another data
+    set, Train trains on it (a run whose data's fingerprint differs starts anew)."""
+    if run is None or run.held is not None or not run.status.can_continue or not run.compatible(hyper) \
+            or run.pair is None:
+        return False
+    pair = app_data.pair(hyper.digits)
+    return pair is not None and (getattr(pair, "digest", "") or "") == (getattr(run.pair, "digest", "") or "")
 
 
 def _fresh(hyper: Hyper) -> runs.Run | None:
@@ -142,11 +156,11 @@ def train(hyper: Hyper) -> None:
     """Train button: carry on this session's run, else start anew; take a shared result when one exists,
     or follow an identical run another session is training."""
     run = current_run()
-    if not _continues(run, hyper) or run.status is Status.NEW:
+    if not continues(run, hyper) or run.status is Status.NEW:
         pair = app_data.pair(hyper.digits)
         if pair is None:
             return
-        kind, run = classroom().claim(hyper, pair.source, lambda: _fresh(hyper))
+        kind, run = classroom().claim(hyper, pair.digest or pair.source, lambda: _fresh(hyper))
         _set_run(run)
         if kind == "follow":  # a run claimed a moment ago may not be queued yet: draw it once it is
             run.wait(lambda s: s.status is not Status.NEW, ANSWER_SECONDS)
@@ -179,12 +193,13 @@ def step(n: int, hyper: Hyper) -> Hyper:
     """Exactly n more iterations (also past the target), then paused. Returns the settings in force
     (the number of iterations grows when the steps go past it)."""
     run = current_run()
-    if not _continues(run, hyper):
+    if not continues(run, hyper):
         run = _fresh(hyper)
         if run is None:
             return hyper
         _set_run(run)
-    if run.status.active:
+    n = min(n, ITERATIONS_RANGE[1] - run.state.iteration)   # a run ends at the core's most iterations
+    if run.status.active or n <= 0:
         return hyper
     run = _own(run)
     target = max(hyper.iterations, run.state.iteration + n)
@@ -224,9 +239,29 @@ def reset(hyper: Hyper) -> None:
 
 
 def install_model(model: Model) -> None:
-    """Make an uploaded model this session's run (the one it had is let go of)."""
+    """Make an uploaded model this session's run (the one it had is let go of): Train and Step carry it
+    on, unless it is held (see runs.HELD)."""
     _abandon(current_run())
-    _set_run(runs.uploaded(model, app_data.pair(model.hyper.digits)))
+    try:
+        pair = app_data.pair(model.hyper.digits)
+    except DataError:       # this session's data set has no such classes (a user's images): a model without data
+        pair = None
+    _set_run(runs.uploaded(model, pair, _held(model, pair)))
+
+
+def _held(model: Model, pair) -> str | None:
+    """Why Train and Step cannot carry `model` on with this session's `pair` (None: they can)."""
+    if pair is None:
+        return runs.NO_DATA
+    ours, its = app_data.scaler(pair, model.hyper.scaling), model.scaler
+    if not all(np.array_equal(getattr(ours, k), getattr(its, k)) for k in ("mean", "scale", "blank")):
+        return runs.OTHER_DATA      # the training set standardised as it was would not be the one it saw
+    if model.iteration == 0:        # a run at iteration 0 starts from its seed's initialisation
+        h = model.hyper
+        start = init_params(h.hidden, h.seed, dtype=np.dtype(h.dtype))
+        if not all(np.array_equal(start[k], model.params[k]) for k in start):
+            return runs.NOT_ITS_START
+    return None
 
 
 def wait_until_stopped(run: runs.Run, timeout: float = 3600) -> bool:

@@ -24,8 +24,7 @@ def board_figure(entries: list) -> go.Figure:
             marker={"size": 12, "color": [e.hyper.hidden for e in done], "colorscale": "Viridis", "cmin": 10,
                     "cmax": max(30, max(e.hyper.hidden for e in done)), "line": {"width": 1, "color": "#fff"},
                     "colorbar": {"title": {"text": "n1"}, "thickness": 12}},
-            customdata=np.array([[e.hyper.hidden, e.iterations, e.hyper.seed, _("{a} vs {b}").format(
-                a=e.hyper.digits[0], b=e.hyper.digits[1])] for e in done], dtype=object),
+            customdata=np.array([[e.hyper.hidden, e.iterations, e.hyper.seed, e.pair()] for e in done], dtype=object),
             hovertemplate=_("learning rate %{x:g} · n1 %{customdata[0]}<br>%{customdata[1]} iterations, seed "
                             "%{customdata[2]}, %{customdata[3]}<br>test error %{y:.3f} %<extra></extra>")))
     if lost:

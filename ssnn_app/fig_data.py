@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from ssnn_core.scaling import Standardiser
 
+from . import words
 from .i18n import _, pgettext
 
 SIDE = 28
@@ -115,6 +116,25 @@ def standardised(scaler: Standardiser, row: np.ndarray) -> np.ndarray:
     return scaler.transform(np.asarray(row).reshape(1, -1), np.float64)[:, 0]
 
 
+# The pixel table's geometry (CSS px). A 1400 px window with the sidebar open leaves ~940 px for the page, so
+# the table cannot sit beside the picture at full size: it takes its own width, and the page lets it wrap below.
+CELL_PX = 28            # one pixel's column: "255" fits
+INDEX_PX = 30           # the row numbers 0-27 (Streamlit's default index column is ~50 px)
+ROW_PX = 35             # Streamlit's default row height; the header row is as tall
+BORDER_PX = 1           # the table's frame, on each side
+
+
+def pixel_table_size(side: int = SIDE) -> tuple[int, int]:
+    """(width, height) in CSS px that show a side x side pixel table whole: header row, row numbers and frame
+    included, so neither a column nor the last row ends up behind a scroll bar."""
+    return INDEX_PX + side * CELL_PX + 2 * BORDER_PX, (side + 1) * ROW_PX + 2 * BORDER_PX
+
+
+def pixel_table_columns(side: int = SIDE) -> dict:
+    """`column_config` for st.dataframe: every pixel column CELL_PX wide, the row numbers INDEX_PX."""
+    return {"_index": {"width": INDEX_PX}, **{str(c): {"width": CELL_PX} for c in range(side)}}
+
+
 def pixel_table(pixels: np.ndarray):
     """(28, 28) uint8 -> a pandas Styler: the 0-255 values, each cell shaded by its own value
     (0 black, 255 white, like the picture), so the digit shows through the numbers."""
@@ -129,9 +149,10 @@ def pixel_table(pixels: np.ndarray):
 # ------------------------------------------------------------------ figures
 
 
-def balance_figure(train: tuple[int, int], test: tuple[int, int], digits: tuple[int, int]) -> go.Figure:
-    """Grouped bars: images per digit in the training and test sets, with the counts written on."""
-    names = [_("digit {digit}").format(digit=d) for d in digits]
+def balance_figure(train: tuple[int, int], test: tuple[int, int], digits: tuple) -> go.Figure:
+    """Grouped bars: images per class in the training and test sets, with the counts written on.
+    digits: the two classes' names ('0', '1'; 'T-shirt/top', 'Trouser'), or the digits themselves."""
+    names = [words.class_label(d) for d in digits]
     fig = go.Figure()
     for split, counts in (("train", train), ("test", test)):
         fig.add_trace(go.Bar(x=names, y=list(counts), name=split_name(split), text=[f"{c:,}" for c in counts],
@@ -143,8 +164,8 @@ def balance_figure(train: tuple[int, int], test: tuple[int, int], digits: tuple[
     return fig
 
 
-def mean_images_figure(means: np.ndarray, digits: tuple[int, int]) -> go.Figure:
-    """The (2, 28, 28) class means side by side, on one 0-255 grey scale."""
+def mean_images_figure(means: np.ndarray, digits: tuple) -> go.Figure:
+    """The (2, 28, 28) class means side by side, on one 0-255 grey scale; digits: the classes' names."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=[_("average {digit}").format(digit=d) for d in digits],
                         horizontal_spacing=0.04)
     for col in (1, 2):

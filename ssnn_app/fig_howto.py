@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from ssnn_core.network import N0, PARAM_NAMES, backward, cost_from_logits, forward, n_params
 
+from . import words
 from .i18n import N_, _
 
 # The stages' English names are keys (equations(), the page's notes); show them with _(stage).
@@ -231,7 +232,7 @@ def class_histogram(values: np.ndarray, y: np.ndarray, digits: tuple[int, int], 
     fig = go.Figure()
     for label in (0, 1):
         counts, _edges = np.histogram(values[(np.asarray(y) > 0.5) == bool(label)], bins=edges)
-        fig.add_trace(go.Bar(x=centres, y=counts, width=width, name=_("digit {digit}").format(digit=digits[label]),
+        fig.add_trace(go.Bar(x=centres, y=counts, width=width, name=words.class_label(digits[label]),
                              opacity=0.65, marker_color=CLASS_COLOURS[label],
                              hovertemplate=_("%{x:.3g}: %{y} images<extra></extra>")))
     fig.update_layout(barmode="overlay", height=300, title={"text": title, "font": {"size": 14}},

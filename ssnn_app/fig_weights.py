@@ -15,6 +15,7 @@ from plotly.colors import diverging
 
 from ssnn_core.network import hidden
 
+from . import words
 from .axes import log_axis
 from .i18n import N_, _
 
@@ -23,15 +24,47 @@ HGAP = 2           # empty (NaN) columns between tiles
 VGAP = 7           # empty rows above each tile: room for its label
 DIVERGING = diverging.RdBu_r        # blue = negative, white = 0, red = positive
 POSITIVE, NEGATIVE, DEAD = "#b2182b", "#2166ac", "#7f7f7f"
+FIG_WIDTH = 900    # px: the tiles are laid out for this width (the Weights page draws them exactly at it)
+COLOURBAR_PX = 90  # px right of the tiles: the colour bar, its ticks and title
+MANY = 40          # more neurons than this: labels show W2 only, and hovering or clicking anywhere on a tile works
+MANY_COLS = 17     # columns of tiles for many neurons: '+0.00053' fits above a tile (44 px wide) at LABEL_MIN_PX
+LABEL_PX = 12      # the labels' font size
+LABEL_MIN_PX = 10  # no label is drawn smaller: below it the labels are on hover only
+CLIP = 0.995       # one colour scale ends at this quantile of |weight|: only the strongest 0.5 % saturate
 SORTS = {"index": N_("neuron index"), "abs": N_("|output weight| (strongest first)"),   # shown with _()
          "signed": N_("output weight (votes B … votes A)")}
 
 
+def sort_name(key: str, names: tuple = ("0", "1")) -> str:
+    """A SORTS option as shown: for classes other than digits the signed order names them
+    ('output weight (votes Trouser … votes T-shirt/top)')."""
+    if key == "signed" and not words.digit_names(names):
+        return _("output weight (votes {b} … votes {a})").format(a=names[0], b=names[1])
+    return _(SORTS[key])
+
+
 def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
-    """(rows, cols) of tiles for n neurons: wider than tall, 5 columns for 10 neurons, 25 for 300."""
+    """(rows, cols) of tiles for n neurons: wider than tall, 5 columns for 10 neurons; for more than MANY,
+    MANY_COLS columns, so that each tile is wide enough for its label (18 rows of 17 for 300)."""
     if cols is None:
-        cols = min(n, max(5, math.ceil(math.sqrt(2 * n))))
+        cols = min(n, max(5, math.ceil(math.sqrt(2 * n)))) if n <= MANY else MANY_COLS
     return math.ceil(n / cols), cols
+
+
+def colour_limit(values: np.ndarray) -> float:
+    """Where one colour scale for all these weights ends: the CLIP quantile of |w| (a few extreme weights
+    would otherwise leave every other tile pale), never 0."""
+    a = np.abs(np.asarray(values, dtype=np.float64))
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return 1.0
+    return float(np.quantile(a, CLIP)) or float(a.max()) or 1.0
+
+
+def px_per_cell(n: int, cols: int | None = None, width: int | None = None) -> float:
+    """Screen pixels per weight when the tiles of n neurons fill a figure `width` px wide (beside the colour bar)."""
+    _, cols = grid_shape(n, cols)
+    return max(1.0, ((width or FIG_WIDTH) - COLOURBAR_PX) / (cols * (TILE + HGAP) - HGAP))
 
 
 def neuron_order(W2: np.ndarray, by: str = "index") -> np.ndarray:
@@ -53,6 +86,14 @@ def tile_values(W1: np.ndarray, per_neuron: bool) -> np.ndarray:
         return w
     peak = np.abs(w).max(axis=1, keepdims=True)                          # (n1, 1)
     return w / np.where(peak > 0, peak, 1.0)
+
+
+_EM = {".": 0.26, "-": 0.32, "+": 0.572, " ": 0.26, "·": 0.26, "#": 0.572}   # widths in Plotly's font (Open Sans)
+
+
+def text_em(text: str) -> float:
+    """About how wide `text` is drawn, in em (a digit is 0.572 em in Open Sans, Plotly's font)."""
+    return sum(_EM.get(c, 0.572 if c.isdigit() else 0.6) for c in text)
 
 
 def tile_origin(slot: int, cols: int) -> tuple[int, int]:
@@ -83,20 +124,28 @@ def tile_image(values: np.ndarray, order: np.ndarray, cols: int) -> tuple[np.nda
 
 
 def _label(j: int, w2: float, dead: bool, short: bool) -> str:
-    text = f"{w2:+.2f}" if short else f"#{j} · {w2:+.2f}"
+    """A tile's label: '#3 · +0.53' ('+0.0053' alone for many neurons; their dead tiles are crossed out)."""
+    if short:
+        return words.weight(w2)
+    text = f"#{j} · {words.weight(w2)}"
     return _("{label} ✕dead").format(label=text) if dead else text
 
 
 def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None, per_neuron: bool = False,
                  dead: np.ndarray | None = None, digits: tuple[int, int] = (0, 1), cols: int | None = None,
                  selected: int | None = None, ids: np.ndarray | None = None,
-                 height: int | None = None) -> go.Figure:
+                 height: int | None = None, width: int | None = None, limit: float | None = None) -> go.Figure:
     """Every neuron's weights as a 28x28 tile in one heatmap, each labelled with its output weight W2[j].
 
     Trace 0 is the heatmap; trace 1 holds one clickable label per tile (customdata = neuron index).
     Dead neurons (dead: (n1,) bool) are greyed out and crossed. ids: the neuron numbers of W1's rows when
-    they are a few neurons of a larger network (default: 0..n1-1). height: in pixels (default: from the
-    tiles' shape at the page's full width).
+    they are a few neurons of a larger network (default: 0..n1-1).
+    Sized to its tiles: laid out for `width` px (drawn at exactly that width with st.plotly_chart(width="content");
+    default: FIG_WIDTH, the figure then stretches to its container), `height` px from the tiles unless given.
+    One colour scale for all tiles ends at `limit` (default: colour_limit of these weights; give one limit to
+    several figures, the frames of a replay, to make them comparable); per_neuron: each tile in [-1, 1].
+    Up to MANY neurons, each weight has its own hover text; for more (light to send and draw: no per-pixel
+    data), a tile's label is its W2 alone and hovering anywhere on the tile tells which neuron it is.
     """
     w2 = np.asarray(W2, dtype=np.float64).reshape(-1)
     n = w2.size
@@ -104,10 +153,14 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     order = np.arange(n) if order is None else np.asarray(order)
     dead = np.zeros(n, bool) if dead is None else np.asarray(dead, bool)
     rows, cols = grid_shape(n, cols)
+    many = n > MANY
+    k = px_per_cell(n, cols, width)                         # screen px per weight
     values = tile_values(W1, per_neuron)
     image, where = tile_image(values, order, cols)
-    where[..., 0] = ids[where[..., 0]]
-    limit = 1.0 if per_neuron else float(np.nanmax(np.abs(image))) or 1.0
+    if per_neuron:
+        limit = 1.0
+    elif limit is None:
+        limit = colour_limit(values)
     if per_neuron:
         what = _("weight ÷ neuron's max |w|")
         hover = _("neuron %{customdata[0]} · pixel (%{customdata[1]}, %{customdata[2]})<br>"
@@ -115,26 +168,43 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     else:
         what = _("weight")
         hover = _("neuron %{customdata[0]} · pixel (%{customdata[1]}, %{customdata[2]})<br>weight %{z:.4f}")
-    fig = go.Figure(go.Heatmap(
-        z=image, customdata=where, zmid=0, zmin=-limit, zmax=limit, colorscale=DIVERGING, hoverongaps=False,
-        colorbar={"title": {"text": what}, "thickness": 12}, hovertemplate=hover + "<extra></extra>"))
+    heat = {"z": image, "zmid": 0, "zmin": -limit, "zmax": limit, "colorscale": DIVERGING, "hoverongaps": False,
+            "colorbar": {"title": {"text": what, "side": "right"}, "thickness": 12, "x": 1.0, "xanchor": "left",
+                         "xpad": 8, "len": 1.0 if rows > 1 else 1.1}}
+    if many:                                                 # hover and click go to the tile (trace 1)
+        heat["hoverinfo"] = "skip"
+    else:
+        where[..., 0] = ids[where[..., 0]]
+        heat.update(customdata=where, hovertemplate=hover + "<extra></extra>")
+    fig = go.Figure(go.Heatmap(**heat))
     slots = np.arange(n)
     y0, x0 = np.divmod(slots, cols)
-    lx = x0 * (TILE + HGAP) + (TILE - 1) / 2
-    ly = y0 * (TILE + VGAP) + (VGAP - 1) / 2
-    short = n > 40
-    alive_hover = _("neuron {j}<br>output weight W2 = {w2:+.4f}: votes for {digit}<br>click to inspect")
-    dead_hover = _("neuron {j}<br>output weight W2 = {w2:+.4f}: votes for {digit}"
+    labels = [_label(int(ids[j]), w2[j], bool(dead[j]), many) for j in order]
+    font = LABEL_PX
+    if many:                                                 # a marker over the whole tile, its label above it
+        fits = [(TILE * k - 2) / max(text_em(t), 1e-9) for t in labels]   # the largest font each label fits at
+        font = int(min(LABEL_PX, VGAP * k, max(LABEL_MIN_PX, min(fits, default=LABEL_PX))))
+        labels = [t if fit >= font else "" for t, fit in zip(labels, fits)]   # too long even at that: on hover only
+        lx = x0 * (TILE + HGAP) + (TILE - 1) / 2
+        ly = y0 * (TILE + VGAP) + VGAP + (TILE - 1) / 2
+        marker = {"size": 0.7 * TILE * k, "symbol": "square", "opacity": 0, "color": "#000"}   # text just above
+    else:
+        lx = x0 * (TILE + HGAP) + (TILE - 1) / 2
+        ly = y0 * (TILE + VGAP) + (VGAP - 1) / 2
+        marker = {"size": 18, "opacity": 0, "color": "#000"}
+    text_shown = font >= LABEL_MIN_PX
+    alive_hover = _("neuron {j}<br>output weight W2 = {w2}: votes for {digit}<br>click to inspect")
+    dead_hover = _("neuron {j}<br>output weight W2 = {w2}: votes for {digit}"
                    "<br>dead: never fires on the training set<br>click to inspect")
     fig.add_trace(go.Scatter(
-        x=lx, y=ly, mode="markers+text", customdata=ids[order],
-        text=[_label(int(ids[j]), w2[j], bool(dead[j]), short) for j in order],
-        textfont={"size": 9 if short else 12,
+        x=lx, y=ly, mode="markers+text" if text_shown else "markers", customdata=ids[order],
+        text=labels, textposition="top center" if many else "middle center",
+        textfont={"size": font,
                   "color": [DEAD if dead[j] else POSITIVE if w2[j] > 0 else NEGATIVE for j in order]},
-        marker={"size": 18, "opacity": 0, "color": "#000"}, showlegend=False,
+        marker=marker, showlegend=False,
         hovertemplate=[(dead_hover if dead[j] else alive_hover).format(
-                           j=ids[j], w2=w2[j], digit=digits[1] if w2[j] > 0 else digits[0]) + "<extra></extra>"
-                       for j in order]))
+                           j=ids[j], w2=words.weight(w2[j]), digit=digits[1] if w2[j] > 0 else digits[0])
+                       + "<extra></extra>" for j in order]))
     shapes = []
     for slot, j in enumerate(order):
         if not dead[j] and j != selected:
@@ -150,11 +220,12 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
             shapes.append({"type": "rect", "x0": a - 0.5, "y0": b - VGAP + 0.5, "x1": c + 0.5, "y1": d + 0.5,
                            "line": {"color": "#ff9f1c", "width": 3}})
     H, W = image.shape
+    margin = {"l": 0, "r": COLOURBAR_PX, "t": 4, "b": 4}
     fig.update_layout(
-        shapes=shapes, height=height or int(min(1500, max(260, 1050 * H / W))) + 40,
-        margin={"l": 0, "r": 0, "t": 10, "b": 10},
-        xaxis={"visible": False, "range": [-1, W], "constrain": "domain"},
-        yaxis={"visible": False, "range": [H, -1], "scaleanchor": "x"},
+        shapes=shapes, width=width, height=height or round(H * k) + margin["t"] + margin["b"], margin=margin,
+        xaxis={"visible": False, "range": [-0.5, W - 0.5], "constrain": "domain", "fixedrange": True},
+        yaxis={"visible": False, "range": [H - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain",
+               "fixedrange": True},
         plot_bgcolor="rgba(0,0,0,0)", dragmode=False, clickmode="event+select", uirevision="tiles")
     return fig
 
@@ -173,13 +244,14 @@ def neuron_figure(weights: np.ndarray, title: str = "", height: int = 340) -> go
     return fig
 
 
-def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple[int, int], bins: int = 40) -> go.Figure:
-    """One neuron's activations A1[j] over the training set, one overlaid histogram per digit."""
+def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple, bins: int = 40) -> go.Figure:
+    """One neuron's activations A1[j] over the training set, one overlaid histogram per class (digits: the
+    classes' names, or the digits themselves)."""
     a1 = np.asarray(a1, dtype=np.float64)
     top = float(a1.max()) if a1.size and a1.max() > 0 else 1.0
     fig = go.Figure()
     for label, colour in ((0, NEGATIVE), (1, POSITIVE)):
-        fig.add_trace(go.Histogram(x=a1[labels == label], name=_("digit {digit}").format(digit=digits[label]),
+        fig.add_trace(go.Histogram(x=a1[labels == label], name=words.class_label(digits[label]),
                                    opacity=0.6, marker={"color": colour},
                                    xbins={"start": 0, "end": top * 1.0001, "size": top / bins}))
     fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -195,10 +267,10 @@ def bars_figure(values: np.ndarray, name: str, digits: tuple[int, int] | None = 
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     dead = np.zeros(v.size, bool) if dead is None else np.asarray(dead, bool)
     colours = [DEAD if d else POSITIVE if x > 0 else NEGATIVE for x, d in zip(v, dead)]
-    if digits is not None:
-        text = _("neuron {j}<br>{name} = {value:+.4f}<br>votes for {digit}")
-        hover = [text.format(j=j, name=name, value=x, digit=digits[1] if x > 0 else digits[0]) + "<extra></extra>"
-                 for j, x in enumerate(v)]
+    if digits is not None:                                   # the output weights W2: shown as everywhere else
+        text = _("neuron {j}<br>{name} = {value}<br>votes for {digit}")
+        hover = [text.format(j=j, name=name, value=words.weight(x), digit=digits[1] if x > 0 else digits[0])
+                 + "<extra></extra>" for j, x in enumerate(v)]
     else:
         text = _("neuron {j}<br>{name} = {value:+.4f}")
         hover = [text.format(j=j, name=name, value=x) + "<extra></extra>" for j, x in enumerate(v)]

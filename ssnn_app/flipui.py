@@ -15,6 +15,12 @@ NOTE = N_("**Why this matters: adversarial examples.** A change this small would
           "finds the nearest image it answers the other way. Big networks that read photos can be fooled the "
           "same way, by changes too faint to see (Szegedy et al. 2014; Goodfellow et al. 2015). Here the network "
           "is small enough to find that change exactly.")
+NOTE_CLASSES = N_("**Why this matters: adversarial examples.** A change this small would not fool a person: the "
+                  "image still looks like the same thing. The network only adds up weighted pixels and bends the sum "
+                  "at each hidden neuron's zero, so there is always a direction in which a little ink moves its answer "
+                  "fast; following it finds the nearest image it answers the other way. Big networks that read photos "
+                  "can be fooled the same way, by changes too faint to see (Szegedy et al. 2014; Goodfellow et al. "
+                  "2015). Here the network is small enough to find that change exactly.")   # classes other than digits
 # (the chart key's suffix, the paragraph above its chart: the way's name in bold, then what it does)
 WAYS = (("change", N_("**The smallest change**: the smallest change in pixel values ssnn finds that makes the network "
                       "answer the other way. The network is linear piece by piece, so ssnn follows the input gradient "
@@ -45,7 +51,7 @@ def describe(f, digits) -> str:
 
 def flip_ui(view: View, pixels: np.ndarray, name, key: str) -> None:
     """Both ways of flipping the answer for one image (raw 0..255 pixels, (784,)); name: its cache key."""
-    digits = view.hyper.digits
+    digits = view.names                # the two classes by name: '0', '1'; 'T-shirt/top', 'Trouser'
     with st.spinner(_("Looking for the smallest change...")):
         smallest, fewest = inside.flips(view, np.asarray(pixels, dtype=np.float64).reshape(-1), name)
     for (suffix, what), f in zip(WAYS, (smallest, fewest)):
@@ -59,4 +65,4 @@ def flip_ui(view: View, pixels: np.ndarray, name, key: str) -> None:
         st.warning(_("With the article's scaling the change goes mostly into pixels that are blank in every training "
                      "image: they are divided by 1e-9, so a trace of ink there outweighs the whole digit (the same "
                      "reason test image 1749 fails). With the safe scaling this takes far more ink."))
-    st.info(_(NOTE), icon=":material/school:")
+    st.info(_(NOTE) if view.digit_words else _(NOTE_CLASSES), icon=":material/school:")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ssnn_core.history import History
 
+from . import classes, words
 from .i18n import _
 from .lifecycle import Status
 
@@ -29,7 +30,8 @@ def note_finished(run) -> None:
     noted.add((run.id, s.iteration))
     hy = run.hyper
     settings = {"n1": hy.hidden, "lr": s.learning_rate, "it": s.iteration, "seed": hy.seed, "a": hy.digits[0],
-                "b": hy.digits[1], "dtype": hy.dtype, "scaling": hy.scaling}
+                "b": hy.digits[1], "dtype": hy.dtype, "scaling": hy.scaling,
+                "classes": tuple(getattr(run.pair, "classes", ()) or ())}   # English names, shown translated
     finished = st.session_state.setdefault("finished", [])
     finished.append({"settings": settings, "iteration": h.iteration, "train_cost": h.train_cost,
                      "eval_iteration": h.eval_iteration, "test_accuracy": h.test_accuracy})
@@ -38,7 +40,13 @@ def note_finished(run) -> None:
 
 def label(settings: dict) -> str:
     """A finished run's settings as its line in "compare runs" is labelled, in the current language."""
-    return _("n1={n1} lr={lr:g} it={it} seed={seed} {a}v{b} {dtype} {scaling}").format(**settings)
+    values = {k: v for k, v in settings.items() if k != "classes"}
+    names = settings.get("classes") or ()
+    if len(names) == 2:                                        # its data's classes, by name
+        values.update(a=classes.translate(names[0]), b=classes.translate(names[1]))
+    if not words.digit_names((values["a"], values["b"])):
+        return _("n1={n1} lr={lr:g} it={it} seed={seed} {a} vs {b} {dtype} {scaling}").format(**values)
+    return _("n1={n1} lr={lr:g} it={it} seed={seed} {a}v{b} {dtype} {scaling}").format(**values)
 
 
 def finished() -> list[dict]:

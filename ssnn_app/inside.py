@@ -126,10 +126,12 @@ def dead(view: View) -> np.ndarray:
 
 
 def hidden_figure(view: View, fit_each: bool):
-    """The Hidden space figure (0.5 s to build at 30 frames of 2,115 digits), once per model and language for
-    everyone (its titles, legend, hover texts and buttons are in the session's language)."""
+    """The Hidden space figure (0.5 s to build at 30 frames of 2,115 digits), once per model, language and
+    class names for everyone (its titles, legend, hover texts and buttons are in the session's language)."""
+    names = view.names
+
     def make():
         iterations, frames, predicted = hidden_frames(view)
         ev = view.evaluation
-        return fig_hidden.hidden_figure(iterations, frames, ev.labels, predicted, ev.proba, view.hyper.digits, fit_each)
-    return _kept("hidden_figure", view, (fit_each, i18n.lang()), make)
+        return fig_hidden.hidden_figure(iterations, frames, ev.labels, predicted, ev.proba, names, fit_each)
+    return _kept("hidden_figure", view, (fit_each, i18n.lang(), names, getattr(view.pair, "digest", "")), make)

@@ -38,6 +38,15 @@ def _abs(v: float, digits: int = 4) -> str:
     return _tex(f"{abs(v):.{digits}g}")
 
 
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+                "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+
+
+def _tex_text(name) -> str:
+    """A class's name inside \\text{...}: LaTeX's special characters escaped (a folder may be called 'a_b')."""
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in str(name))
+
+
 def neuron_latex(s) -> str:
     """z1 = sum of W1[j, i] x_i + b1, the largest terms written out, over three aligned lines."""
     top = s.largest(TERMS)
@@ -75,8 +84,9 @@ def votes_latex(e: Explanation, shown: int = TERMS) -> str:
             rf"{note} \end{{aligned}}")
 
 
-def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, int], key: str) -> None:
-    """x: (784,) the standardised image; e: its explanation (explain(params, x))."""
+def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple, key: str) -> None:
+    """x: (784,) the standardised image; e: its explanation (explain(params, x)); digits: the two classes'
+    names ('0', '1'; 'T-shirt/top', 'Trouser')."""
     st.markdown(_("**Every number, worked out.** Pick a hidden neuron to see its sum with this image's numbers:"))
     order = [int(k) for k in np.argsort(-np.abs(e.contributions), kind="stable")]   # largest vote first
     if not isinstance(st.session_state.get(key, order[0]), int) or st.session_state.get(key, 0) >= len(order):
@@ -94,7 +104,7 @@ def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple[int, i
                      "whatever its output weight.").format(j=j))
     st.markdown(_("Every neuron's vote, added up with the output bias, gives the logit and the probability:"))
     st.latex(votes_latex(e))
-    st.latex(rf"P(\text{{{digits[1]}}}) = \sigma(z_2) = \frac{{1}}{{1 + e^{{-z_2}}}} = "
+    st.latex(rf"P(\text{{{_tex_text(digits[1])}}}) = \sigma(z_2) = \frac{{1}}{{1 + e^{{-z_2}}}} = "
              rf"\frac{{1}}{{1 + e^{{{_n(-e.z2)}}}}} = {_tex(f'{e.proba:.6g}')}")
     st.caption(_("Above 0.5 the network says {b}, otherwise {a}. x_i is pixel i standardised "
                  "(minus the training mean, divided by the training spread); terms with x_i = 0 add nothing.").format(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import commands, navigation, readmodel, settings
+from . import classes, commands, navigation, readmodel, settings
 from . import data as app_data
 from .i18n import _
 
@@ -25,7 +25,7 @@ def train_here() -> None:
 def train_here_button(key: str, label: str | None = None, column=None) -> None:
     h = settings.current()
     label = label or _("Train 784→{n1}→1 on {a}/{b} here ({iterations} iterations)").format(
-        n1=h.hidden, a=h.digits[0], b=h.digits[1], iterations=h.iterations)
+        n1=h.hidden, a=classes.name(h.digits[0]), b=classes.name(h.digits[1]), iterations=h.iterations)
     if (column or st).button(label, key=key, type="primary", disabled=app_data.pair(h.digits) is None):
         train_here()
 

@@ -19,7 +19,7 @@ def setup_page(title: str, icon: str) -> None:
     i18n.start()     # app.py did already, but a test's rerun may run the page alone
     i18n.switch()
     st.set_page_config(page_title=f"{_(title)} · ssnn", page_icon=icon, layout="wide")
-    for problem in settings.restore_from_url() + teacher.problems() + i18n.problems():
+    for problem in settings.restore_from_url() + settings.fit_classes() + teacher.problems() + i18n.problems():
         st.warning(problem)
     teacher.presenter()
     commands.engine().warm()  # the training process, started before the first Train

@@ -14,7 +14,7 @@ from ssnn_core import Evaluation, Model, PairData, evaluate
 from ssnn_core.history import History
 from ssnn_core.model_io import to_bytes
 
-from . import commands, history_log
+from . import classes, commands, history_log, words
 from . import data as app_data
 from .memo import Shared
 from .runs import Run, new_run
@@ -52,6 +52,17 @@ class View:
     @property
     def iteration(self) -> int:
         return self.model.iteration
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """The two classes it tells apart, by name in the current language ('3', '8'; 'T-shirt/top',
+        'Trouser'): its data's, else (an uploaded model without data) its digits."""
+        return classes.pair_names(self.pair) if self.pair is not None else tuple(str(d) for d in self.hyper.digits)
+
+    @property
+    def digit_words(self) -> bool:
+        """Its classes are digits: sentences may say 'digit' and 'a 3'."""
+        return words.digit_names(self.names)
 
 
 def view_of(run: Run) -> View:

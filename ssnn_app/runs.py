@@ -19,6 +19,7 @@ import numpy as np
 from ssnn_core import Hyper, Model, PairData, SsnnError, Standardiser, init_params
 from ssnn_core.history import History, Snapshot
 
+from . import classes, words
 from . import protocol as p
 from .i18n import _, pgettext
 from .lifecycle import Event, Status, after
@@ -91,7 +92,9 @@ class Run:
     """One network being trained (or trained, shared, uploaded) and the sessions that show it.
 
     hyper: the settings it was made with (its target and learning rate now are in `state`);
-    origin: "trained" here, "shared" (the result of an identical earlier run), or "uploaded"."""
+    origin: "trained" here, "shared" (the result of an identical earlier run), "uploaded" (a model file, as
+    it was uploaded), or "continued" (an uploaded model trained on since);
+    held: for an uploaded model, why Train and Step cannot carry it on here (see HELD), else None."""
 
     hyper: Hyper
     source: str                                   # where its data came from
@@ -99,6 +102,7 @@ class Run:
     scaler: Standardiser
     state: RunState
     origin: str = "trained"
+    held: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
     watchers: weakref.WeakSet = field(default_factory=weakref.WeakSet, repr=False)
     changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
@@ -139,16 +143,30 @@ class Run:
                 and all(lr == self.hyper.learning_rate for lr in h.learning_rate))
 
     def model(self) -> Model:
+        """The model as it is now, with its history: what a download holds. Its settings are those in
+        force (the learning rate and target it trains with now), so that uploading it carries it on so."""
         s = self.state
-        return Model(s.params, self.scaler, self.hyper.replace(iterations=max(s.target, 1)), s.iteration)
+        return Model(s.params, self.scaler,
+                     self.hyper.replace(iterations=max(s.target, 1), learning_rate=s.learning_rate),
+                     s.iteration, s.history, s.train_seconds)
 
     def describe(self) -> str:
         """One line for the sidebar, in the caller's language (made when asked, never kept on the run)."""
         h, s = self.hyper, self.state
         where = pgettext("run status", "uploaded") if self.origin == "uploaded" else s.status.label
-        return _("784→{n1}→1, digits {a}/{b}, lr {lr:g}, {iteration}/{target} iterations ({status})").format(
-            n1=h.hidden, a=h.digits[0], b=h.digits[1], lr=s.learning_rate, iteration=s.iteration, target=s.target,
-            status=where)
+        a, b = self.names()
+        if words.digit_names((a, b)):
+            text = _("784→{n1}→1, digits {a}/{b}, lr {lr:g}, {iteration}/{target} iterations ({status})")
+        else:
+            text = _("784→{n1}→1, classes {a}/{b}, lr {lr:g}, {iteration}/{target} iterations ({status})")
+        return text.format(n1=h.hidden, a=a, b=b, lr=s.learning_rate, iteration=s.iteration, target=s.target,
+                           status=where)
+
+    def names(self) -> tuple[str, str]:
+        """The two classes it tells apart, by name in the current language: its data's, else its digits."""
+        if self.pair is not None:
+            return classes.pair_names(self.pair)
+        return tuple(str(d) for d in self.hyper.digits)
 
     # ------------------------------------------------------------ from the owner (listener thread)
 
@@ -191,7 +209,25 @@ def adopted(run: Run) -> Run:
     return Run(run.hyper, run.source, run.pair, run.scaler, run.state, origin="shared")
 
 
-def uploaded(model: Model, pair: PairData | None) -> Run:
-    s = RunState(0, Status.DONE, model.iteration, model.iteration, model.hyper.learning_rate,
-                 _frozen({k: np.array(v) for k, v in model.params.items()}), History())
-    return Run(model.hyper, "uploaded model", pair, model.scaler, s, origin="uploaded")
+# why an uploaded model cannot be trained on here (Run.held)
+NO_DATA = "no data"          # this session's data set has no images of its classes
+OTHER_DATA = "other data"    # its standardiser is not this data set's: it was trained on other images
+NOT_ITS_START = "not its start"   # untrained, but not at its seed's initial weights (a run starts there)
+HELD = (NO_DATA, OTHER_DATA, NOT_ITS_START)
+
+
+def uploaded(model: Model, pair: PairData | None, held: str | None = None) -> Run:
+    """A model file as a run: where it was (its parameters, history, learning rate), done (new if untrained).
+    Train and Step carry it on (`continued`) unless `held` says why they cannot."""
+    h, it = model.hyper, model.iteration
+    status, target = (Status.DONE, it) if it else (Status.NEW, h.iterations)
+    s = RunState(0, status, it, target, h.learning_rate, _frozen({k: np.array(v) for k, v in model.params.items()}),
+                 model.history.copy(), snapshot_every=plan_for(h).snapshot_every, train_seconds=model.train_seconds)
+    return Run(h, "uploaded model", pair, model.scaler, s, origin="uploaded", held=held)
+
+
+def continued(run: Run) -> Run:
+    """A session's own run carrying the uploaded model `run` on from where it is (a run of its own: the
+    training process has never had it, and is given it where the file left it)."""
+    assert run.origin == "uploaded" and run.held is None and run.pair is not None
+    return Run(run.hyper, run.source, run.pair, run.scaler, run.state, origin="continued")

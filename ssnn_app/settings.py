@@ -74,6 +74,24 @@ def current() -> Hyper:
     return st.session_state["hyper"]
 
 
+def fit_classes() -> list[str]:
+    """Settings that ask for a class this session's data set does not have (a user's images in fewer than
+    10 folders) fall back to its first two classes, with a one-line message to show."""
+    from . import classes
+    from . import data as app_data
+
+    mnist = app_data.mnist()
+    n = len(getattr(mnist, "classes", ())) if mnist is not None else 0
+    h = st.session_state.get("hyper")
+    if h is None or not n or max(h.digits) < n:
+        return []
+    st.session_state["hyper"] = h.replace(digits=(0, 1))    # over a teacher's lock too: its classes are not here
+    sync_url()
+    return [_("{dataset} has {n} classes and no class {k}: the settings use {a} vs {b} instead.").format(
+        dataset=classes.dataset_name(mnist), n=n, k=max(h.digits), a=classes.name(0, mnist),
+        b=classes.name(1, mnist))]
+
+
 def use(hyper: Hyper) -> None:
     """Make `hyper` this session's settings (and the URL's); settings a teacher's link locked stay."""
     from . import teacher

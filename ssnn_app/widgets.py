@@ -10,7 +10,7 @@ from PIL import Image
 
 from ssnn_core import ConfigError, Hyper
 
-from . import commands, i18n, settings, teacher
+from . import classes, commands, i18n, settings, teacher
 from .i18n import _
 
 LR_STEPS = (1, 1.5, 2, 3, 5, 7)       # round values, about evenly spaced on a log scale, 6 per decade
@@ -61,10 +61,15 @@ def settings_ui() -> Hyper:
         st.number_input(_("Seed"), 0, 2**32 - 1, step=1, key="w_seed", on_change=_apply_widgets, disabled=lock("seed"),
                         help=_("Seeds the initial weights; the article used 561."))
         a, b = st.columns(2)
-        a.selectbox(_("Digit A (label 0)"), range(10), key="w_digit_a", on_change=_apply_widgets,
-                    disabled=lock("digits"))
-        b.selectbox(_("Digit B (label 1)"), range(10), key="w_digit_b", on_change=_apply_widgets,
-                    disabled=lock("digits"))
+        names = classes.names()                 # the data set's classes, by name; the values stay 0, 1, ...
+        if classes.are_digits():
+            label_a, label_b = _("Digit A (label 0)"), _("Digit B (label 1)")
+        else:
+            label_a, label_b = _("Class A (label 0)"), _("Class B (label 1)")
+        a.selectbox(label_a, range(len(names)), key="w_digit_a", on_change=_apply_widgets,
+                    format_func=lambda k: names[k], disabled=lock("digits"))
+        b.selectbox(label_b, range(len(names)), key="w_digit_b", on_change=_apply_widgets,
+                    format_func=lambda k: names[k], disabled=lock("digits"))
         if "advanced" not in flags.hidden:
             with st.expander(_("Advanced")):
                 st.radio(_("Precision"), ["float32", "float64"], key="w_dtype", on_change=_apply_widgets,

@@ -16,6 +16,7 @@ import numpy as np
 from . import __version__
 from .config import DTYPES, SCALINGS, ConfigError, Hyper, SsnnError
 from .data import load_mnist, select_digits
+from .datasets import KNOWN
 from .inspect import GRADCHECK_TOLERANCE, evaluate, gradient_check
 from .model_io import Model, check_writable, load_model, save_model
 from .network import n_params
@@ -55,8 +56,18 @@ def _number(text):
 
 def _add_data(p):
     p.add_argument("--data", metavar="PATH",
-                   help="mnist.npz (Keras layout) or a folder of the four IDX files; default: $SSNN_MNIST, "
-                        "then Keras' cache, then Keras, then a download")
+                   help="mnist.npz (Keras layout) or a folder of the four IDX files (or of Kuzushiji-MNIST's four "
+                        "kmnist-*.npz); default: $SSNN_MNIST, then Keras' cache, then Keras, then a download")
+    p.add_argument("--dataset", choices=tuple(KNOWN), default=None,
+                   help="the data set the files hold (its class names; EMNIST's images are turned upright); "
+                        "default: $SSNN_DATASET, else recognised from the file or folder name, else mnist")
+
+
+def _say_dataset(name: str, classes, out) -> None:
+    """A data set other than MNIST names itself and the two classes told apart: 'Fashion-MNIST: T-shirt/top
+    vs Trouser' (MNIST's output stays as it always was)."""
+    if name != "MNIST":
+        out(f"{name}: {classes[0]} vs {classes[1]}")
 
 
 def _add_hyper(p):
@@ -114,9 +125,10 @@ def cmd_train(args, out) -> int:
     hyper = _hyper(args)
     if args.save:
         check_writable(args.save)
-    pair = select_digits(load_mnist(args.data), hyper.digits)
-    a, b = hyper.digits
+    pair = select_digits(load_mnist(args.data, dataset=args.dataset), hyper.digits)
+    a, b = pair.classes   # for digits, the digits themselves
     out(f"ssnn: training 784 -> {hyper.hidden} -> 1 ({n_params(hyper.hidden)} parameters) to tell {a} from {b}")
+    _say_dataset(pair.dataset, pair.classes, out)
     out(f"data: {pair.source}: {len(pair.y_train)} training and {len(pair.y_test)} test images")
     out(f"learning rate: {hyper.learning_rate:f}")
     out(f"iterations: {hyper.iterations:d}")
@@ -151,7 +163,8 @@ def cmd_train(args, out) -> int:
                    "train_size": int(len(pair.y_train)), "test_size": int(len(pair.y_test)),
                    "errors": result.errors, "error_rate": result.error_rate,
                    "misclassified": [int(i) for i in result.misclassified],
-                   "train_seconds": round(trainer.train_seconds, 4), "data_source": pair.source}
+                   "train_seconds": round(trainer.train_seconds, 4), "data_source": pair.source,
+                   "dataset": pair.dataset, "classes": list(pair.classes)}
         out(json.dumps(summary))
     return 0
 
@@ -187,7 +200,8 @@ def cmd_gradcheck(args, out) -> int:
     for name, value, most in (("samples", args.samples, 100_000), ("checks", args.checks, GRADCHECK_MAX_CHECKS)):
         if not 1 <= value <= most:  # 0 samples has no cost; 0 checks used to be blamed on relu's kink
             raise ConfigError("{name} must be in 1..{most}, got {value}", name=name, most=most, value=value)
-    pair = select_digits(load_mnist(args.data))
+    pair = select_digits(load_mnist(args.data, dataset=args.dataset))
+    _say_dataset(pair.dataset, pair.classes, out)
     m = min(args.samples, len(pair.y_train))
     scaler = Standardiser.fit(pair.x_train)
     X = scaler.transform(pair.x_train[:m])
@@ -211,7 +225,9 @@ def cmd_bench(args, out) -> int:
 
     for h in args.hidden:
         Hyper(hidden=h)  # validates
-    run_bench(load_mnist(args.data), hiddens=args.hidden, iterations=args.iterations, out=out)
+    mnist = load_mnist(args.data, dataset=args.dataset)
+    _say_dataset(mnist.name, mnist.classes, out)
+    run_bench(mnist, hiddens=args.hidden, iterations=args.iterations, out=out)
     return 0
 
 
@@ -220,7 +236,11 @@ COMMANDS = {"train": cmd_train, "predict": cmd_predict, "gradcheck": cmd_gradche
 
 def main(argv=None) -> int:
     def out(line):
-        print(line, flush=True)
+        try:
+            print(line, flush=True)
+        except UnicodeEncodeError:  # a console that cannot show a class name (Kuzushiji-MNIST's kana)
+            encoding = sys.stdout.encoding or "ascii"
+            print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
 
     try:
         args = build_parser().parse_args(argv)

@@ -4,6 +4,12 @@ MNIST was made this way, and so is this: grey levels; white ink on black; crop t
 longer side is 20 px (antialiased, aspect kept); place in 28x28 with the centre of mass at (14, 14).
 Every step's image is kept so the dashboard can show the journey.
 
+An image that is already MNIST's kind (28x28, grayscale, light ink on a dark border, opaque: a test image
+saved as a PNG) is used as it is by default: the recipe would crop, rescale and re-centre it and so change the
+answer the network gives it (the article's model on MNIST test #1749: P = 1.000 as it is, 0.63 re-made).
+`load_image(source, how)` chooses: AUTO (that default), AS_IS (only made grey, and resized to 28x28 if it is
+not) or RECIPE.
+
 Untrusted input is checked before any pixel is decoded: only PNG and JPEG (by content, not by name),
 at most MAX_BYTES, at most MAX_SIDE x MAX_SIDE and MAX_PIXELS pixels. Every failure is an ImageError
 with a one-line message. Images are (H, W) arrays, row first, like everything else in NumPy.
@@ -15,7 +21,7 @@ import io
 import os
 import stat
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -32,6 +38,8 @@ CENTRE = 14.0                 # MNIST's centre of mass, in pixel-index coordinat
 MIN_CONTRAST = 32             # ink must stand this far (of 255) above the background, or it is empty
 NOISE = 64                    # after stretching to 0..255, fainter pixels are noise, not ink
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601 weights, the ones Pillow's convert("L") uses
+AUTO, AS_IS, RECIPE = "auto", "as-is", "recipe"   # how load_image reads an image
+HOWS = (AUTO, AS_IS, RECIPE)
 WORK_SIDE = 1024              # larger images are box-averaged down to this first: a 16 Mpixel
                               # RGBA image in float64 would take ~750 MB (a PNG of ~60 KB can declare one)
 
@@ -44,6 +52,8 @@ class Prepared:
     steps: list
     empty: bool      # no ink found: pixels are all 0
     inverted: bool   # the background was light, so the grey levels were flipped
+    as_is: bool = False        # used as it is (only made grey, resized to 28x28 if it was not): no recipe
+    mnist_style: bool = False  # the source is already MNIST's kind (see is_mnist_style): AUTO uses it as it is
 
 
 # ---------------------------------------------------------------- reading
@@ -87,24 +97,40 @@ def _read_bytes(source) -> bytes:
     return raw
 
 
+def _header(raw: bytes) -> Image.Image:
+    """Identify the image and size-check it from its header; nothing is decoded yet. Call it inside
+    a warnings filter that makes Image.DecompressionBombWarning an error (as _open and check_header do)."""
+    try:
+        img = Image.open(io.BytesIO(raw), formats=FORMATS)
+    except Image.UnidentifiedImageError:
+        raise ImageError("not a PNG or JPEG image") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("image has too many pixels (decompression bomb?); refusing to decode it") from None
+    except Exception as exc:  # noqa: BLE001 - a malformed header can raise almost anything in a decoder
+        raise ImageError("not a readable PNG or JPEG image ({reason})", reason=_why(exc)) from None
+    w, h = img.size
+    if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
+        raise ImageError("image is {w}x{h} pixels; at most {side}x{side} and {millions} million pixels are "
+                         "accepted", w=w, h=h, side=MAX_SIDE, millions=MAX_PIXELS // 1_000_000)
+    if w == 0 or h == 0:
+        raise ImageError("image is {w}x{h} pixels; nothing to read", w=w, h=h)
+    return img
+
+
+def check_header(raw: bytes) -> tuple[int, int]:
+    """(width, height) of PNG or JPEG bytes, read from the header with every check load_image makes
+    before it decodes (bytes, format by content, pixels), and the same ImageErrors; nothing is decoded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _header(_read_bytes(raw)) as img:
+            return img.size
+
+
 def _open(raw: bytes) -> Image.Image:
     """Identify and size-check the image from its header, then decode its first frame."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            img = Image.open(io.BytesIO(raw), formats=FORMATS)
-        except Image.UnidentifiedImageError:
-            raise ImageError("not a PNG or JPEG image") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageError("image has too many pixels (decompression bomb?); refusing to decode it") from None
-        except Exception as exc:  # noqa: BLE001 - a malformed header can raise almost anything in a decoder
-            raise ImageError("not a readable PNG or JPEG image ({reason})", reason=_why(exc)) from None
-        w, h = img.size
-        if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
-            raise ImageError("image is {w}x{h} pixels; at most {side}x{side} and {millions} million pixels are "
-                             "accepted", w=w, h=h, side=MAX_SIDE, millions=MAX_PIXELS // 1_000_000)
-        if w == 0 or h == 0:
-            raise ImageError("image is {w}x{h} pixels; nothing to read", w=w, h=h)
+        img = _header(raw)
         try:
             img.seek(0)                      # an animated PNG: its first frame
             img.load()
@@ -225,10 +251,51 @@ def _prepare(grey: np.ndarray, alpha: np.ndarray | None) -> Prepared:
     return Prepared(pixels, steps, False, inverted)
 
 
-def load_image(source) -> Prepared:
-    """source: a path, PNG/JPEG bytes, or a binary file object -> an MNIST-like Prepared image."""
-    img = _shrink(_open(_read_bytes(source)))
-    return _prepare(*_to_arrays(img))
+def load_image(source, how: str = AUTO) -> Prepared:
+    """source: a path, PNG/JPEG bytes, or a binary file object -> an MNIST-like Prepared image.
+
+    how: AUTO uses an image that is already MNIST's kind (is_mnist_style) as it is and makes any other
+    one with the MNIST recipe; AS_IS and RECIPE force one way for any image."""
+    if how not in HOWS:
+        raise ValueError(f"how must be one of {HOWS}, got {how!r}")
+    img = _open(_read_bytes(source))
+    mnist_style = is_mnist_style(img)
+    grey, alpha = _to_arrays(_shrink(img))
+    if how == AS_IS or (how == AUTO and mnist_style):
+        return _as_is(grey, alpha, mnist_style)
+    return replace(_prepare(grey, alpha), mnist_style=mnist_style)
+
+
+def is_mnist_style(img: Image.Image) -> bool:
+    """Already an MNIST image: SIZE x SIZE, grayscale (every pixel grey), opaque, and its border dark
+    (median below MIN_CONTRAST; MNIST's borders are 0) so the ink is light on black as MNIST's is."""
+    if img.size != (SIZE, SIZE):
+        return False
+    grey, alpha = _to_arrays(img)
+    if alpha is not None and alpha.min() < 1.0:
+        return False
+    if img.mode not in ("L", "1", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        rgb = np.asarray(img.convert("RGB"), dtype=np.int16)       # colour modes (RGB, P, CMYK, ...)
+        if np.abs(rgb - rgb[..., :1]).max() > 0:
+            return False
+    return bool(np.median(_border(grey)) < MIN_CONTRAST)
+
+
+def _as_is(grey: np.ndarray, alpha: np.ndarray | None, mnist_style: bool) -> Prepared:
+    """The pixels as they are: made grey (transparency composited) and, if the image is not 28x28,
+    padded to a square with its border's grey and resized to 28x28. No inversion, crop or centring."""
+    grey = _composite(grey, alpha)
+    u8 = _u8(grey)
+    h, w = u8.shape
+    if (h, w) == (SIZE, SIZE):
+        pixels, steps = u8, [("as it is" if mnist_style else "grayscale", u8)]
+    else:
+        side = max(h, w)
+        square = np.full((side, side), np.median(_border(u8)), np.uint8)
+        square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = u8
+        pixels = np.asarray(Image.fromarray(square).resize((SIZE, SIZE), Image.Resampling.LANCZOS))
+        steps = [("grayscale", u8), (f"resized to {SIZE}x{SIZE}", pixels)]
+    return Prepared(pixels, steps, not pixels.any(), False, as_is=True, mnist_style=mnist_style)
 
 
 def _shrink(img: Image.Image) -> Image.Image:

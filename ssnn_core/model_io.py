@@ -1,27 +1,34 @@
 """Save and load a trained model as a plain `.npz` (no pickle), validated on the way in.
 
 A model file holds W1 (n1, 784), b1 (n1, 1), W2 (1, n1), b2 (1, 1), the standardiser's mean, scale and
-blank mask (784,), and a JSON header (format, version, digits, hyperparameters).
+blank mask (784,), a JSON header (format, version, hyperparameters, iteration, training seconds) and, from
+version 2, the run's history: one value per step (history_iteration, history_train_cost,
+history_train_accuracy, history_learning_rate) and per evaluation (history_eval_iteration,
+history_test_cost, history_test_accuracy), so that a model uploaded again shows its cost curve and can be
+trained on from where it was. Version 1 files (no history) are still read, with an empty history.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .config import ConfigError, Hyper, ModelFileError
+from .config import ITERATIONS_RANGE, ConfigError, Hyper, ModelFileError
+from .history import History
 from .network import N0
 from .npzfile import Wording, read_npz
 from .scaling import Standardiser
 
 FORMAT = "ssnn-model"
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)             # the versions read
 MAX_MODEL_BYTES = 8 * 2**20   # n1 = 300 in float64 is ~1.9 MB unpacked
 FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
@@ -34,14 +41,28 @@ class Model:
     scaler: Standardiser
     hyper: Hyper
     iteration: int = 0  # how many updates it has had
+    history: History = field(default_factory=History)   # what those updates measured (empty if unknown)
+    train_seconds: float = 0.0                           # the time they took
+
+
+STEP_FIELDS = ("iteration", "train_cost", "train_accuracy", "learning_rate")   # History's lists, one per step
+EVAL_FIELDS = ("eval_iteration", "test_cost", "test_accuracy")                 # ... one per evaluation
+HISTORY = tuple(f"history_{name}" for name in (*STEP_FIELDS, *EVAL_FIELDS))  # their arrays in a file
+INTEGER_DTYPES = (np.dtype("int32"), np.dtype("int64"))
+
+
+def _history_arrays(history: History) -> dict:
+    h = history.copy()          # consistent even while a trainer appends to it
+    return {f"history_{name}": np.asarray(getattr(h, name), np.int64 if name.endswith("iteration") else np.float64)
+            for name in (*STEP_FIELDS, *EVAL_FIELDS)}
 
 
 def to_bytes(model: Model) -> bytes:
     header = {"format": FORMAT, "version": VERSION, "hyper": model.hyper.to_dict(),
-              "iteration": int(model.iteration)}
+              "iteration": int(model.iteration), "train_seconds": float(model.train_seconds)}
     arrays = {k: np.asarray(model.params[k]) for k in ("W1", "b1", "W2", "b2")}
     arrays.update(mean=model.scaler.mean, scale=model.scaler.scale, blank=model.scaler.blank,
-                  header=np.array(json.dumps(header)))
+                  header=np.array(json.dumps(header)), **_history_arrays(model.history))
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     return buf.getvalue()
@@ -83,12 +104,28 @@ def save_model(model: Model, path: str | os.PathLike) -> Path:
     return path
 
 
-EXPECTED = {"W1", "b1", "W2", "b2", "mean", "scale", "blank", "header"}
+EXPECTED_V1 = {"W1", "b1", "W2", "b2", "mean", "scale", "blank", "header"}
+EXPECTED = EXPECTED_V1 | set(HISTORY)
+
+
+class _Version1(ModelFileError):
+    """The arrays of a version 1 file (no history) were found: read those."""
 
 
 def _arrays(source) -> dict:
+    """The file's arrays: a version 2 file's, else a version 1 file's (without the history_ ones)."""
+    try:
+        return _read(source, EXPECTED, lambda found: (
+            _Version1("v1") if found == sorted(f"{n}.npy" for n in EXPECTED_V1) else None))
+    except _Version1:
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return _read(source, EXPECTED_V1, lambda found: None)
+
+
+def _read(source, names: set, other) -> dict:
     say = Wording(
-        contents=lambda found: ModelFileError("not an ssnn model file (unexpected contents)"),
+        contents=lambda found: other(found) or ModelFileError("not an ssnn model file (unexpected contents)"),
         too_big=lambda: ModelFileError("model file unpacks to more than {mb} MB; not an ssnn model",
                                        mb=MAX_MODEL_BYTES >> 20),
         missing=lambda: ModelFileError("{source}: no such file", source=source),
@@ -96,7 +133,7 @@ def _arrays(source) -> dict:
         pickled=lambda: ModelFileError("model file holds pickled objects; refusing to load it"),
         malformed=lambda reason: ModelFileError("model file is malformed ({reason})", reason=reason),
         unreadable=lambda cls, reason: ModelFileError("model file is unreadable or truncated ({cls})", cls=cls))
-    return read_npz(source, sorted(EXPECTED), MAX_MODEL_BYTES, ModelFileError, "model file", say)
+    return read_npz(source, sorted(names), MAX_MODEL_BYTES, ModelFileError, "model file", say)
 
 
 def _header(raw: np.ndarray) -> dict:
@@ -108,9 +145,10 @@ def _header(raw: np.ndarray) -> dict:
         raise ModelFileError("not an ssnn model file (header is not JSON)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError("not an ssnn model file (wrong format tag)")
-    if header.get("version") != VERSION:
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version not in VERSIONS:
         raise ModelFileError("model file version {version!r} is not supported (expected {expected})",
-                             version=header.get("version"), expected=VERSION)
+                             version=version, expected=", ".join(str(v) for v in VERSIONS))
     return header
 
 
@@ -160,6 +198,49 @@ def load_model(source) -> Model:
     scaler = Standardiser(arrays["mean"].astype(np.float64), arrays["scale"].astype(np.float64),
                           arrays["blank"].copy(), hyper.scaling)
     iteration = header.get("iteration", 0)
-    if not isinstance(iteration, int) or iteration < 0:
+    if not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0:
         raise ModelFileError("iteration in the header must be a whole number >= 0")
-    return Model(params, scaler, hyper, iteration)
+    if iteration > ITERATIONS_RANGE[1]:     # no run goes further
+        raise ModelFileError("iteration in the header must be at most {most}", most=ITERATIONS_RANGE[1])
+    seconds = header.get("train_seconds", 0.0)
+    if (not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds)
+            or seconds < 0):
+        raise ModelFileError("train_seconds in the header must be a number >= 0")
+    if (header["version"] >= 2) != ("history_iteration" in arrays):
+        raise ModelFileError("not an ssnn model file (unexpected contents)")
+    history = _history(arrays, iteration) if "history_iteration" in arrays else History()
+    return Model(params, scaler, hyper, iteration, history, float(seconds))
+
+
+def _history(arrays: dict, iteration: int) -> History:
+    """The history in the file, checked: steps from 1 and evaluations from 0, increasing, up to the model's
+    iteration; costs >= 0 (infinite allowed: one test image can cost that much), accuracies in [0, 1],
+    learning rates finite and > 0."""
+    for group, first in ((STEP_FIELDS, 1), (EVAL_FIELDS, 0)):
+        length = None
+        for name in group:
+            label, a = f"history_{name}", arrays[f"history_{name}"]
+            if a.ndim != 1:
+                raise ModelFileError("{name} must be one-dimensional, got shape {got}", name=label, got=a.shape)
+            if length is not None and a.shape[0] != length:
+                raise ModelFileError("the history's lists differ in length ({name} has {got} values, not {n})",
+                                     name=label, got=a.shape[0], n=length)
+            length = a.shape[0]
+            if name.endswith("iteration"):
+                if a.dtype not in INTEGER_DTYPES:
+                    raise ModelFileError("{name} must be int32 or int64, got {dtype}", name=label, dtype=a.dtype)
+                if length and (a[0] < first or a[-1] > iteration or not np.all(a[1:] > a[:-1])):
+                    raise ModelFileError("{name} must be increasing whole numbers from {first} to {iteration}",
+                                         name=label, first=first, iteration=iteration)
+                continue
+            if a.dtype not in FLOAT_DTYPES:
+                raise ModelFileError("{name} must be float32 or float64, got {dtype}", name=label, dtype=a.dtype)
+            if np.any(np.isnan(a)):
+                raise ModelFileError("{name} contains NaN values", name=label)
+            if name.endswith("cost") and np.any(a < 0):
+                raise ModelFileError("{name} must be >= 0", name=label)
+            if name.endswith("accuracy") and np.any((a < 0) | (a > 1)):
+                raise ModelFileError("{name} must be between 0 and 1", name=label)
+            if name == "learning_rate" and np.any(~np.isfinite(a) | (a <= 0)):
+                raise ModelFileError("{name} must be finite and > 0", name=label)
+    return History(**{name: arrays[f"history_{name}"].tolist() for name in (*STEP_FIELDS, *EVAL_FIELDS)})

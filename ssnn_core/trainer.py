@@ -226,23 +226,31 @@ class Trainer:
         h.learning_rate.append(self.learning_rate)
 
     def _diverge(self, cost: float) -> None:
-        """Stop, and go back to the parameters whose cost was last seen finite and sane."""
+        """Stop, and go back to the parameters whose cost was last seen finite and sane.
+
+        The blow-up is kept in the stop reason's values (`stopped.params`), since the history ends at the
+        model's iteration: `cost` (nan when it was not a number) is what step `failed` saw, and `undone`
+        what the step undone before it saw (None when the first step blew up), so that a chart can draw
+        the blow-up itself."""
         failed_step = self.iteration + 1
+        undone = None
         if self.iteration > 0:
+            undone = float(self.history.train_cost[-1]) if self.history.train_cost else None
             for k, v in self._trained().items():
                 v[...] = self._prev[k]
             self.iteration -= 1
             self.history.truncate(self.iteration)
+        blowup = {"failed": failed_step, "cost": float(cost), "undone": undone}
         if math.isnan(cost):
             self.stopped = SsnnError(
                 "training diverged at iteration {failed}: the cost became not a number with learning rate {lr:g}. "
                 "The learning rate is probably too high; the model is back at iteration {iteration}, its last "
-                "good state.", failed=failed_step, lr=self.learning_rate, iteration=self.iteration)
+                "good state.", lr=self.learning_rate, iteration=self.iteration, **blowup)
         else:
             self.stopped = SsnnError(
                 "training diverged at iteration {failed}: the cost became {cost:.3g} with learning rate {lr:g}. "
                 "The learning rate is probably too high; the model is back at iteration {iteration}, its last "
-                "good state.", failed=failed_step, cost=cost, lr=self.learning_rate, iteration=self.iteration)
+                "good state.", lr=self.learning_rate, iteration=self.iteration, **blowup)
         self._evaluate()
 
     def _sync_W1(self) -> None:

@@ -253,9 +253,11 @@ def test_bad_model_upload_keeps_the_trained_model_and_good_one_loads():
     run = at.session_state["run"]
     assert run is not before and run.origin == "uploaded" and run.status is Status.DONE
     assert np.array_equal(run.state.params["W1"], state.params["W1"] * 2) and "uploaded" in texts(at)
-    # an uploaded model is inspected, not trained on: Train starts a network of the settings
+    # Train carries the uploaded model on (tests/test_model_history.py): already at its 20 iterations, it stays
     click_train(at)
-    assert at.session_state["run"].origin != "uploaded" and at.session_state["run"].state.iteration == 20
+    run = at.session_state["run"]
+    assert run.origin == "continued" and run.state.iteration == 20
+    assert np.array_equal(run.state.params["W1"], state.params["W1"] * 2)
 
 
 def test_valid_model_outside_the_ui_ranges_keeps_the_page_working():
@@ -358,7 +360,7 @@ def test_a_session_following_a_run_claimed_a_moment_ago_draws_it_training(pair):
     training process; a second press in that moment follows it, and must get the live panel."""
     hyper = Hyper(**LONG)
     scaler = Standardiser.fit(pair.x_train, hyper.scaling)
-    kind, leader = commands.classroom().claim(hyper, pair.source, lambda: runs.new_run(hyper, pair, scaler))
+    kind, leader = commands.classroom().claim(hyper, pair.digest, lambda: runs.new_run(hyper, pair, scaler))
     assert kind == "new" and leader.status is Status.NEW
 
     def first_press_arrives():

@@ -46,18 +46,18 @@ def set_status(run: runs.Run, status: Status, iteration: int | None = None, lr: 
 
 def test_claim_new_then_follow_then_shared(room, pair):
     hyper, made = Hyper(iterations=20), []
-    kind, leader = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    kind, leader = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     assert kind == "new" and made == [leader] and room.counts()["training"] == 1
     set_status(leader, Status.RUNNING, 3)
-    kind, run = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    kind, run = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     assert kind == "follow" and run is leader and len(made) == 1       # pressed together: trained once
     # other settings or other data are other runs
-    assert room.claim(hyper.replace(seed=2), pair.source, maker(pair, hyper, made))[0] == "new"
+    assert room.claim(hyper.replace(seed=2), pair.digest, maker(pair, hyper, made))[0] == "new"
     assert room.claim(hyper, "uploaded.npz", maker(pair, hyper, made))[0] == "new"
     # it finishes plainly: kept; a later session gets a copy of the result at once, replay and all
     set_status(leader, Status.DONE)
     room.after_publish(leader)
-    kind, run = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    kind, run = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     assert kind == "shared" and run is not leader and run.origin == "shared" and run.state is leader.state
     assert run.status is Status.DONE and len(made) == 3
     assert room.counts()["finished"] == 1 and room.finished()[0].run.state is leader.state
@@ -65,10 +65,10 @@ def test_claim_new_then_follow_then_shared(room, pair):
 
 def test_a_run_left_or_changed_is_not_joined_or_kept(room, pair):
     hyper, made = Hyper(iterations=20), []
-    _, leader = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    _, leader = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     set_status(leader, Status.RUNNING, 3)
     room.leave(leader)                                   # its learner paused it, or changed it
-    kind, other = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    kind, other = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     assert kind == "new" and other is not leader
     room.leave(leader)                                   # leaving a run that is no longer the one: harmless
     assert room.counts()["training"] == 1
@@ -77,7 +77,7 @@ def test_a_run_left_or_changed_is_not_joined_or_kept(room, pair):
     room.after_publish(set_status(other, Status.PAUSED, 7))
     assert room.counts() == {"finished": 0, "training": 0, "finished_bytes": 0}
     # still training: nothing happens
-    _, third = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    _, third = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     room.after_publish(set_status(third, Status.RUNNING, 2))
     assert room.counts()["training"] == 1
 
@@ -86,15 +86,15 @@ def test_a_run_claimed_a_moment_ago_is_followed(room, pair):
     """The leader's Train is on its way to the training process (status still NEW): followed, not trained twice;
     a publication of it while NEW does not unlist it."""
     hyper, made = Hyper(iterations=20), []
-    _, first = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    _, first = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     room.after_publish(first)
-    kind, second = room.claim(hyper, pair.source, maker(pair, hyper, made))
+    kind, second = room.claim(hyper, pair.digest, maker(pair, hyper, made))
     assert kind == "follow" and second is first and len(made) == 1
 
 
 def finished_run(room, pair, seed: int, hidden: int = 10, replay: int = 0) -> runs.Run:
     hyper = Hyper(iterations=5, seed=seed, hidden=hidden)
-    _, run = room.claim(hyper, pair.source, maker(pair, hyper, []))
+    _, run = room.claim(hyper, pair.digest, maker(pair, hyper, []))
     snaps = [Snapshot(i, np.zeros((hidden, 784), np.float32), np.zeros((1, hidden), np.float32))
              for i in range(replay)]
     room.after_publish(set_status(run, Status.DONE, replay=snaps))
@@ -110,7 +110,7 @@ def test_finished_runs_are_bounded_in_number_and_bytes(room, pair, monkeypatch):
         finished_run(room, pair, seed)
     assert [f.run.hyper.seed for f in room.finished()] == [3, 4, 5]        # the oldest went first
     # taking a result makes it the most recently used one
-    room.claim(Hyper(iterations=5, seed=3), pair.source, lambda: pytest.fail("made a run"))
+    room.claim(Hyper(iterations=5, seed=3), pair.digest, lambda: pytest.fail("made a run"))
     finished_run(room, pair, 6)
     assert [f.run.hyper.seed for f in room.finished()] == [5, 3, 6]
     # the byte bound: replay counts too; the newest is kept even when it alone is over it

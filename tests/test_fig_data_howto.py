@@ -58,6 +58,17 @@ def test_pixel_grid_and_table_show_the_same_numbers():
     np.testing.assert_array_equal(fig_data.pixel_table(grid).data.to_numpy(), grid)
 
 
+def test_the_pixel_table_is_sized_to_show_all_28_columns_and_rows():
+    """Issue 15 item 18: the table was given its column's width (~800 px) while 28 columns of 28 px and the
+    row numbers (~50 px) need 834 px, so columns 27 (and half of 26) sat behind a hidden scroll bar."""
+    width, height = fig_data.pixel_table_size()
+    cols = fig_data.pixel_table_columns()
+    assert set(cols) == {"_index", *(str(c) for c in range(28))}
+    needed = cols["_index"]["width"] + sum(cols[str(c)]["width"] for c in range(28)) + 2 * fig_data.BORDER_PX
+    assert width == needed and height == 29 * fig_data.ROW_PX + 2 * fig_data.BORDER_PX   # header + 28 rows + frame
+    assert all(cols[str(c)]["width"] >= 28 for c in range(28))      # "255" still fits in a cell
+
+
 def test_standardisation_before_after_ranges_and_the_seed_explosion():
     x_train, y_train = synthetic()
     x_test, y_test = synthetic(m=4, seed=1)

@@ -51,6 +51,7 @@ from ssnn_core import data as core_data
 from ssnn_core import model_io
 from ssnn_core.config import DataError, Hyper, ModelFileError, SsnnError
 from ssnn_core.data import load_mnist
+from ssnn_core.imagefolder import load_image_zip
 from ssnn_core.images import load_image
 from ssnn_core.model_io import Model, load_model, save_model, to_bytes
 from tests.apptools import FakeUpload
@@ -431,6 +432,12 @@ def digit_png() -> bytes:
     return encoded(a)
 
 
+def image_zip(*extra) -> Callable:
+    """load_image_zip on a zip of two good classes (five images each) and the `extra` members (zip_bytes')."""
+    raw = zip_bytes([(f"{c}/{k}.png", digit_png()) for c in ("ones", "sevens") for k in range(5)] + list(extra))
+    return lambda: load_image_zip(raw, "shapes.zip")
+
+
 # ---------------------------------------------------------------- the table
 
 SYN = "--data"
@@ -492,6 +499,19 @@ CASES = [
     Case("load-image-dev-zero-link", "loader", lambda w, d: lambda: load_image(w.zero_png), "not a regular file"),
     Case("load-idx-folder-with-fifo-and-dev-zero", "loader", lambda w, d: idx_folder_of_specials(w, d),
          "missing train-images-idx3-ubyte"),
+    # -- a zip of one's own images (imagefolder.load_image_zip), in-process ---------------------------------
+    Case("image-zip-text", "loader", lambda w, d: lambda: load_image_zip(text_png(w), "shapes.zip"),
+         "shapes.zip: not a valid zip file"),
+    Case("image-zip-bomb-300MB", "loader", lambda w, d: image_zip(("ones/bomb.png", digit_png()[:64], -1)),
+         "unpacks to more than 200 MB"),
+    Case("image-zip-bomb-declared-small", "loader", lambda w, d: image_zip(("ones/bomb.png", digit_png()[:64], 900)),
+         "ones/bomb.png is damaged in the zip"),
+    Case("image-zip-png-100000x100000", "loader", lambda w, d: image_zip(("ones/big.png", png_claiming(10**5, 10**5))),
+         "ones/big.png: image has too many pixels (decompression bomb?)"),
+    Case("image-zip-name-climbing-out", "loader", lambda w, d: image_zip((escaped(w, "x.png"), digit_png())),
+         "unsafe file name"),
+    Case("image-zip-5001-files", "loader", lambda w, d: image_zip(*((f"ones/{k}.png", b"") for k in range(5001))),
+         "more than 5,000 files"),
     # -- uploaded images (Try it) ---------------------------------------------------------------------------
     Case("image-empty", "image", lambda w, d: b"", "empty (0 bytes)"),
     Case("image-text-named-png", "image", lambda w, d: text_png(w), "not a PNG or JPEG image"),

@@ -103,7 +103,7 @@ def _header(**changes):
     ({"header": np.array(b"bytes")}, "bad header"),
     ({"header": np.array("{not json")}, "not JSON"),
     ({"header": _header(format="something-else")}, "wrong format tag"),
-    ({"header": _header(version=2)}, "version 2 is not supported"),
+    ({"header": _header(version=3)}, "version 3 is not supported"),
     ({"header": _header(hyper={"hidden": 0})}, "settings are invalid"),
     ({"header": _header(iteration=-3)}, "iteration in the header"),
 ])
