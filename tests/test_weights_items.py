@@ -99,6 +99,9 @@ def test_the_page_at_300_neurons():
     assert "customdata" not in main["data"][0] and len(array(main["data"][1]["customdata"])) == 300
     assert main["layout"]["width"] == fig_weights.FIG_WIDTH
     at.radio(key="w_tiles_sort").set_value("abs").run()
+    order = array(next(f for f in charts(at).values() if f["data"][0]["type"] == "heatmap")["data"][1]["customdata"])
+    np.testing.assert_array_equal(array(replay(at)["data"][1]["customdata"]), order[:fig_weights.MANY])
+    assert "first 40 of the 300 tiles" in " ".join(c.value for c in at.caption)
     at.toggle(key="w_tiles_per_neuron").set_value(True).run()
     assert not at.exception
 

@@ -209,7 +209,8 @@ def test_weights_tiles_and_one_neuron(page, app_url):
     assert info["neurons"] == list(range(12)), info["neurons"]
     assert info["cells"] == 12 * 784, f"{info['cells']} non-gap cells in the {info['rows']}x{info['cols']} heatmap"
     assert info["ids"] == list(range(12)) and len(info["labels"]) == 12, info["labels"]
-    assert all(re.fullmatch(r"#\d+ · [+-]\d\.\d\d( ✕dead)?", t) for t in info["labels"]), info["labels"]
+    # W2 with two significant digits, as everywhere on the page (words.weight)
+    assert all(re.fullmatch(r"#\d+ · [+-]\d+(\.\d+)?(e[+-]\d+)?( ✕dead)?", t) for t in info["labels"]), info["labels"]
     assert_selected_tile(info, 0)                                  # neuron 0 is selected at first
 
     # pick neuron 5 in the selectbox: its details follow
