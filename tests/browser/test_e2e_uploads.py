@@ -7,14 +7,13 @@ sidebar (a fresh URL load would start a new session); the settings come from the
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import zipfile
 
-import numpy as np
 import pytest
 from playwright.sync_api import expect
+
+from tests.test_app_uploads import make_zip, shape_png
 
 from .conftest import (
     EXPECT_MS,
@@ -28,47 +27,19 @@ from .conftest import (
     wait_rerun_done,
     watch_rerun,
 )
+from .test_e2e_pages import status_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
 
 TRAIN_TIMEOUT_S = 240
 KINDS = ("circle", "bar", "cross")     # the folders; classes in name order: bar, circle, cross
-STATUS_JS = """() => {
-  for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p'))
-    if (/Iteration \\d+ \\/ \\d+/.test(el.innerText)) return el.innerText;
-  return ""; }"""
 
 
 def shapes_zip(path, n: int = 8):
-    """n drawings of each kind (dark ink on white, of varying size and place), one folder per kind."""
-    from PIL import Image, ImageDraw
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for kind in KINDS:
-            for k in range(n):
-                rng = np.random.default_rng([k, len(kind)])
-                side = int(48 + 16 * (k % 3))
-                img = Image.new("L", (side, side), 255)
-                d = ImageDraw.Draw(img)
-                cx, cy = side / 2 + rng.uniform(-4, 4), side / 2 + rng.uniform(-4, 4)
-                r, w = side * rng.uniform(0.25, 0.38), int(3 + rng.integers(0, 4))
-                if kind == "circle":
-                    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=0, width=w)
-                elif kind == "bar":
-                    d.rectangle((cx - w, cy - r, cx + w, cy + r), fill=0)
-                else:
-                    d.line((cx - r, cy - r, cx + r, cy + r), fill=0, width=w)
-                    d.line((cx - r, cy + r, cx + r, cy - r), fill=0, width=w)
-                png = io.BytesIO()
-                img.save(png, "PNG")
-                zf.writestr(f"my-shapes/{kind}/{kind}-{k}.png", png.getvalue())
-    path.write_bytes(buf.getvalue())
+    """n drawings of each kind (the AppTests' own, tests/test_app_uploads.py), one folder per kind."""
+    files = {f"my-shapes/{kind}/{kind}-{k}.png": shape_png(kind, k) for kind in KINDS for k in range(n)}
+    path.write_bytes(make_zip(files))
     return path
-
-
-def status_text(page) -> str:
-    return " ".join(page.evaluate(STATUS_JS).split())
 
 
 def test_upload_a_zip_train_on_it_and_see_its_classes(page, app_url, tmp_path):
