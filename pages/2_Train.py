@@ -80,13 +80,15 @@ def _step(n: int) -> None:
 
 
 def transport_ui(active: bool) -> None:
-    cols = st.columns([1, 1, 1, 1, 1.3, 1])
+    """One row of buttons that wraps on a narrow screen (columns would stack them six deep on a phone)."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    cols = [row.empty() for _ in range(6)]            # in this order; Step N's label needs N, read first
     cols[0].button(_("▶ Train"), type="primary", on_click=lambda: commands.train(settings.current()),
                    disabled=active, key="b_train",
                    help=_("Train to the set number of iterations (continues a paused run)."))
     cols[1].button(_("❚❚ Pause"), on_click=commands.pause, disabled=not active, key="b_pause")
     cols[2].button(_("Step {n}").format(n=1), on_click=_step, args=(1,), disabled=active, key="b_step1")
-    n = cols[4].number_input("N", 1, 1000, 10, key="w_step_n", label_visibility="collapsed")
+    n = cols[4].number_input("N", 1, 1000, 10, key="w_step_n", label_visibility="collapsed", width=130)
     cols[3].button(_("Step {n}").format(n=n), on_click=_step, args=(int(n),), disabled=active, key="b_stepn")
     cols[5].button(_("↺ Reset"), on_click=lambda: commands.reset(settings.current()), key="b_reset",
                    help=_("Back to the initial weights of the current settings."))

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from ssnn_app import data as app_data
-from ssnn_app import fig_weights, inside, memo, pagekit, readmodel, widgets, words
+from ssnn_app import fig_weights, inside, memo, pagekit, readmodel, viewport, widgets, words
 from ssnn_app.i18n import N_, _
 from ssnn_app.pagesetup import setup_page
 
@@ -49,6 +49,15 @@ def apply_tile_click(order: np.ndarray) -> None:
             st.session_state["w_neuron"] = clicked
 
 
+def tiles_layout(n: int) -> dict:
+    """Width, columns and colour bar of a tiles figure of n neurons, for this reader's screen: laid out for
+    FIG_WIDTH on a wide one; on a phone, as wide as the page, fewer columns, the colour bar below."""
+    if not viewport.narrow():
+        return {"width": fig_weights.FIG_WIDTH}
+    width = viewport.content_width(fig_weights.FIG_WIDTH)
+    return {"width": width, "cols": fig_weights.narrow_cols(n, width), "colourbar_below": True}
+
+
 def order_of(view: readmodel.View, sort: str, W2: np.ndarray) -> np.ndarray:
     """Tile order: by W2 (fig_weights.SORTS), or by importance, the most important neuron first."""
     return inside.importance(view).order() if sort == "importance" else fig_weights.neuron_order(W2, sort)
@@ -63,7 +72,7 @@ def tiles_ui(view: readmodel.View, dead: np.ndarray, sort: str, per_neuron: bool
     if n1 > fig_weights.MANY:
         st.caption(_("Hover over a tile to see its neuron and output weight W2; click it to look closer."))
     fig = fig_weights.tiles_figure(p["W1"], p["W2"], order, per_neuron, dead, view.names,
-                                   selected=st.session_state.get("w_neuron", 0), width=fig_weights.FIG_WIDTH)
+                                   selected=st.session_state.get("w_neuron", 0), **tiles_layout(n1))
     st.plotly_chart(fig, key="tiles", on_select="rerun", selection_mode="points", width="content")
     if not per_neuron:
         limit, peak = fig_weights.colour_limit(p["W1"]), float(np.abs(p["W1"]).max())
@@ -105,8 +114,8 @@ def neuron_ui(view: readmodel.View, dead: np.ndarray) -> None:
                  _("**The test images that excite neuron {j} most**")).format(j=j))
     if top.size == 0:
         st.caption(_("It fires on no test image."))
-    for col, i in zip(st.columns(8), top):
-        with col:
+    for cell, i in zip(widgets.gallery_cells(len(top)), top):
+        with cell:
             label = digits[int(view.pair.y_test[i])]
             widgets.show_digit(view.pair.x_test[i].reshape(28, 28), f"{label} · A1 {a_test[i]:.2f} · #{i}", scale=3)
 
@@ -179,8 +188,8 @@ def replay_ui(view: readmodel.View, order: np.ndarray) -> None:
         it, params = path[its.index(st.session_state["w_replay"])]
         limit = replay_limit(view, path, shown) if scale == "all" else None
         st.plotly_chart(fig_weights.tiles_figure(params["W1"][shown], params["W2"][:, shown], None, scale == "neuron",
-                                                 digits=view.names, ids=shown, width=fig_weights.FIG_WIDTH,
-                                                 limit=limit),
+                                                 digits=view.names, ids=shown, limit=limit,
+                                                 **tiles_layout(shown.size)),
                         key="tiles_replay", width="content")
         st.caption(_("Iteration {it} of {last}.").format(it=it, last=its[-1]) if it != its[-1] else
                    _("Iteration {it}: the model as it is now.").format(it=it))

@@ -12,7 +12,6 @@ from ssnn_core.inspect import blank_pixel_ink
 
 setup_page("Mistakes", ":material/search_insights:")
 st.title(_("The digits it gets wrong, and why") if classes.are_digits() else _("The images it gets wrong, and why"))
-COLUMNS = 10
 
 
 def caption(view: readmodel.View, i: int) -> str:
@@ -26,14 +25,13 @@ def open_why(i: int) -> None:
 
 
 def gallery(view: readmodel.View, indices: np.ndarray, where: str) -> None:
-    """Crisp images in rows of COLUMNS, each captioned with its true digit, P(digit B) and test index,
-    with a button that opens it in the why-panel."""
-    for s in range(0, len(indices), COLUMNS):
-        for col, i in zip(st.columns(COLUMNS), indices[s:s + COLUMNS]):
-            with col:
-                widgets.show_digit(view.pair.x_test[i].reshape(28, 28), caption(view, int(i)), scale=3)
-                st.button(_("Why?"), key=f"b_why_{where}_{int(i)}", on_click=open_why, args=(int(i),),
-                          help=_("Open test image #{i} in the why-panel below").format(i=int(i)), type="tertiary")
+    """Crisp images in rows that wrap to the screen's width, each captioned with its true digit, P(digit B) and
+    test index, with a button that opens it in the why-panel."""
+    for cell, i in zip(widgets.gallery_cells(len(indices)), indices):
+        with cell:
+            widgets.show_digit(view.pair.x_test[i].reshape(28, 28), caption(view, int(i)), scale=3)
+            st.button(_("Why?"), key=f"b_why_{where}_{int(i)}", on_click=open_why, args=(int(i),),
+                      help=_("Open test image #{i} in the why-panel below").format(i=int(i)), type="tertiary")
 
 
 def gallery_ui(view: readmodel.View) -> np.ndarray:

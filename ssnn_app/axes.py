@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# A legend in one row above the plot, left-aligned. Anchored by its bottom, so that on a narrow screen, where
+# its entries wrap to several rows, it grows upwards into the top margin (which Plotly widens for it) rather
+# than down over the plot; left, away from the toolbar at the top right.
+TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+
 
 def log_axis(title: str, values=None) -> dict:
     """A log axis labelled at each power of ten only (minor ticks unlabelled) when the values span a decade

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .axes import TOP_LEGEND
 from .i18n import _, pgettext
 
 
@@ -35,7 +36,7 @@ def board_figure(entries: list) -> go.Figure:
             customdata=[[e.hyper.hidden, e.iterations] for e in lost],
             hovertemplate=_("learning rate %{x:g} · n1 %{customdata[0]}<br>diverged at iteration "
                             "%{customdata[1]}<extra></extra>")))
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": 1.1},
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend=TOP_LEGEND,
                       xaxis={"title": {"text": _("learning rate")}, "type": "log", "dtick": 1},
                       yaxis={"title": {"text": _("test error %")}, "rangemode": "tozero"})
     return fig

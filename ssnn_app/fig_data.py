@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from ssnn_core.scaling import Standardiser
 
 from . import words
+from .axes import TOP_LEGEND
 from .i18n import _, pgettext
 
 SIDE = 28
@@ -160,7 +161,7 @@ def balance_figure(train: tuple[int, int], test: tuple[int, int], digits: tuple)
     top = max(max(train), max(test), 1)
     fig.update_layout(barmode="group", height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis={"title": _("images"), "range": [0, top * 1.15]},
-                      legend={"orientation": "h", "y": 1.12})
+                      legend=TOP_LEGEND)
     return fig
 
 

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from ssnn_core.landscape import Line, Slice
 
-from .axes import log_axis
+from .axes import TOP_LEGEND, log_axis
 from .i18n import _
 
 LINE_COLOUR, START_COLOUR, END_COLOUR = "#1f77b4", "#7f7f7f", "#d62728"
@@ -40,7 +40,7 @@ def line_figure(ln: Line, log_y: bool = True, final_iteration: int | None = None
                                  hovertemplate=end_hover.format(name=name, a=a)))
         fig.add_vline(x=a, line={"color": colour, "width": 1, "dash": "dot"})
     fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest",
-                      legend={"orientation": "h", "y": 1.12},
+                      legend=TOP_LEGEND,
                       xaxis={"title": {"text": _("a: 0 = the initial weights, 1 = the trained ones")}},
                       yaxis=log_axis(_("training cost"), np.append(ln.costs, ln.path_cost)) if log_y
                       else {"title": {"text": _("training cost")}})

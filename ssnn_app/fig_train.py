@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ssnn_core.history import History
 
-from .axes import log_axis
+from .axes import TOP_LEGEND, log_axis
 from .i18n import _
 
 TRAIN_COLOUR, TEST_COLOUR, ACC_COLOUR = "#1f77b4", "#ff7f0e", "#2ca02c"
@@ -65,7 +65,7 @@ def cost_figure(h: History, log_y: bool = False, target: int | None = None, blow
     all_costs = [c for c in [*h.train_cost, *h.test_cost, *blown] if np.isfinite(c) and (c > 0 or not log_y)]
     layout = {
         "height": 380, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "uirevision": "cost",
-        "legend": {"orientation": "h", "y": 1.12}, "hovermode": "x unified",
+        "legend": TOP_LEGEND, "hovermode": "x unified",
         "xaxis": {"title": {"text": _("iteration")}, "range": [0, x_max], **({"dtick": 1} if x_max <= 12 else {})},
         "yaxis": log_axis(cost_title, all_costs or None) if log_y
         else {"title": {"text": cost_title}, "type": "linear"},

@@ -16,7 +16,7 @@ from plotly.colors import diverging
 from ssnn_core.network import hidden
 
 from . import words
-from .axes import log_axis
+from .axes import TOP_LEGEND, log_axis
 from .i18n import N_, _
 
 TILE = 28          # a neuron's 784 weights drawn as a 28x28 tile
@@ -26,6 +26,8 @@ DIVERGING = diverging.RdBu_r        # blue = negative, white = 0, red = positive
 POSITIVE, NEGATIVE, DEAD = "#b2182b", "#2166ac", "#7f7f7f"
 FIG_WIDTH = 900    # px: the tiles are laid out for this width (the Weights page draws them exactly at it)
 COLOURBAR_PX = 90  # px right of the tiles: the colour bar, its ticks and title
+COLOURBAR_BELOW_PX = 56   # px below the tiles for a horizontal colour bar (a narrow screen's layout)
+PHONE_TILE_PX = 60        # on a narrow screen, up to MANY neurons: tiles at least this wide
 MANY = 40          # more neurons than this: labels show W2 only, and hovering or clicking anywhere on a tile works
 MANY_COLS = 17     # columns of tiles for many neurons: '+0.00053' fits above a tile (44 px wide) at LABEL_MIN_PX
 LABEL_PX = 12      # the labels' font size
@@ -61,10 +63,21 @@ def colour_limit(values: np.ndarray) -> float:
     return float(np.quantile(a, CLIP)) or float(a.max()) or 1.0
 
 
-def px_per_cell(n: int, cols: int | None = None, width: int | None = None) -> float:
-    """Screen pixels per weight when the tiles of n neurons fill a figure `width` px wide (beside the colour bar)."""
+def narrow_cols(n: int, width: int) -> int:
+    """Columns of tiles for a figure `width` px wide on a narrow screen, its colour bar below: as many as the
+    wide layout's, but no tile narrower than PHONE_TILE_PX, or than its label needs beyond MANY neurons
+    (the width MANY_COLS gives each tile on a wide screen): 5 for 10 neurons at 358 px, 7 for 300."""
+    _, wide = grid_shape(n)
+    tile_px = PHONE_TILE_PX if n <= MANY else (FIG_WIDTH - COLOURBAR_PX) / MANY_COLS - HGAP
+    return max(1, min(wide, n, int((width + HGAP) // (tile_px + HGAP))))
+
+
+def px_per_cell(n: int, cols: int | None = None, width: int | None = None, colourbar_below: bool = False) -> float:
+    """Screen pixels per weight when the tiles of n neurons fill a figure `width` px wide (beside the colour bar,
+    or above it)."""
     _, cols = grid_shape(n, cols)
-    return max(1.0, ((width or FIG_WIDTH) - COLOURBAR_PX) / (cols * (TILE + HGAP) - HGAP))
+    room = (width or FIG_WIDTH) - (0 if colourbar_below else COLOURBAR_PX)
+    return max(1.0, room / (cols * (TILE + HGAP) - HGAP))
 
 
 def neuron_order(W2: np.ndarray, by: str = "index") -> np.ndarray:
@@ -134,7 +147,8 @@ def _label(j: int, w2: float, dead: bool, short: bool) -> str:
 def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None, per_neuron: bool = False,
                  dead: np.ndarray | None = None, digits: tuple[int, int] = (0, 1), cols: int | None = None,
                  selected: int | None = None, ids: np.ndarray | None = None,
-                 height: int | None = None, width: int | None = None, limit: float | None = None) -> go.Figure:
+                 height: int | None = None, width: int | None = None, limit: float | None = None,
+                 colourbar_below: bool = False) -> go.Figure:
     """Every neuron's weights as a 28x28 tile in one heatmap, each labelled with its output weight W2[j].
 
     Trace 0 is the heatmap; trace 1 holds one clickable label per tile (customdata = neuron index).
@@ -144,6 +158,8 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     default: FIG_WIDTH, the figure then stretches to its container), `height` px from the tiles unless given.
     One colour scale for all tiles ends at `limit` (default: colour_limit of these weights; give one limit to
     several figures, the frames of a replay, to make them comparable); per_neuron: each tile in [-1, 1].
+    colourbar_below: the colour bar lies under the tiles, which then take the whole width (a phone's layout,
+    with cols from narrow_cols).
     Up to MANY neurons, each weight has its own hover text; for more (light to send and draw: no per-pixel
     data), a tile's label is its W2 alone and hovering anywhere on the tile tells which neuron it is.
     """
@@ -154,7 +170,7 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     dead = np.zeros(n, bool) if dead is None else np.asarray(dead, bool)
     rows, cols = grid_shape(n, cols)
     many = n > MANY
-    k = px_per_cell(n, cols, width)                         # screen px per weight
+    k = px_per_cell(n, cols, width, colourbar_below)        # screen px per weight
     values = tile_values(W1, per_neuron)
     image, where = tile_image(values, order, cols)
     if per_neuron:
@@ -168,9 +184,14 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     else:
         what = _("weight")
         hover = _("neuron %{customdata[0]} · pixel (%{customdata[1]}, %{customdata[2]})<br>weight %{z:.4f}")
+    if colourbar_below:
+        colourbar = {"title": {"text": what, "side": "top"}, "thickness": 10, "orientation": "h", "x": 0.5,
+                     "xanchor": "center", "y": 0, "yanchor": "top", "ypad": 6, "len": 1.0, "lenmode": "fraction"}
+    else:
+        colourbar = {"title": {"text": what, "side": "right"}, "thickness": 12, "x": 1.0, "xanchor": "left",
+                     "xpad": 8, "len": 1.0 if rows > 1 else 1.1}
     heat = {"z": image, "zmid": 0, "zmin": -limit, "zmax": limit, "colorscale": DIVERGING, "hoverongaps": False,
-            "colorbar": {"title": {"text": what, "side": "right"}, "thickness": 12, "x": 1.0, "xanchor": "left",
-                         "xpad": 8, "len": 1.0 if rows > 1 else 1.1}}
+            "colorbar": colourbar}
     if many:                                                 # hover and click go to the tile (trace 1)
         heat["hoverinfo"] = "skip"
     else:
@@ -179,12 +200,14 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
     fig = go.Figure(go.Heatmap(**heat))
     slots = np.arange(n)
     y0, x0 = np.divmod(slots, cols)
+    room = TILE * k - 2                                      # px a label may take: its tile's width
     labels = [_label(int(ids[j]), w2[j], bool(dead[j]), many) for j in order]
-    font = LABEL_PX
+    font = int(min(LABEL_PX, VGAP * k, max(LABEL_MIN_PX, min((room / max(text_em(t), 1e-9) for t in labels),
+                                                                 default=LABEL_PX))))
+    short = [_label(int(ids[j]), w2[j], bool(dead[j]), True) for j in order]    # W2 alone
+    labels = [t if text_em(t) * font <= room else s if text_em(s) * font <= room else ""   # else: on hover only
+              for t, s in zip(labels, short)]
     if many:                                                 # a marker over the whole tile, its label above it
-        fits = [(TILE * k - 2) / max(text_em(t), 1e-9) for t in labels]   # the largest font each label fits at
-        font = int(min(LABEL_PX, VGAP * k, max(LABEL_MIN_PX, min(fits, default=LABEL_PX))))
-        labels = [t if fit >= font else "" for t, fit in zip(labels, fits)]   # too long even at that: on hover only
         lx = x0 * (TILE + HGAP) + (TILE - 1) / 2
         ly = y0 * (TILE + VGAP) + VGAP + (TILE - 1) / 2
         marker = {"size": 0.7 * TILE * k, "symbol": "square", "opacity": 0, "color": "#000"}   # text just above
@@ -220,7 +243,8 @@ def tiles_figure(W1: np.ndarray, W2: np.ndarray, order: np.ndarray | None = None
             shapes.append({"type": "rect", "x0": a - 0.5, "y0": b - VGAP + 0.5, "x1": c + 0.5, "y1": d + 0.5,
                            "line": {"color": "#ff9f1c", "width": 3}})
     H, W = image.shape
-    margin = {"l": 0, "r": COLOURBAR_PX, "t": 4, "b": 4}
+    margin = ({"l": 0, "r": 0, "t": 4, "b": COLOURBAR_BELOW_PX} if colourbar_below else
+              {"l": 0, "r": COLOURBAR_PX, "t": 4, "b": 4})
     fig.update_layout(
         shapes=shapes, width=width, height=height or round(H * k) + margin["t"] + margin["b"], margin=margin,
         xaxis={"visible": False, "range": [-0.5, W - 0.5], "constrain": "domain", "fixedrange": True},
@@ -257,7 +281,7 @@ def activation_histogram(a1: np.ndarray, labels: np.ndarray, digits: tuple, bins
     fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis_title=_("activation A1 = relu(z1)"),
                       yaxis=log_axis(_("training images"), [1, max(a1.size, 1)]),
-                      legend={"orientation": "h", "y": 1.12})
+                      legend=TOP_LEGEND)
     return fig
 
 

@@ -7,10 +7,21 @@ import time
 
 import streamlit as st
 
-from . import commands, diagnostics, history_log, i18n, settings, teacher
+from . import commands, diagnostics, history_log, i18n, settings, teacher, viewport
 from .i18n import _
 
 GC_SECONDS = 30.0                # full garbage collections at most this often (see _collect_garbage)
+
+# On a narrow screen Plotly's toolbar (drawn over a figure's top right, where legends and titles are) shows
+# only while the figure is touched or hovered, as Plotly's own "hover" mode would, and takes no taps while
+# hidden. Wide screens keep Streamlit's default.
+PHONE_CSS = f"""<style>
+@media (max-width: {viewport.NARROW_PX - 0.02}px) {{
+  .js-plotly-plot .modebar-container {{ opacity: 0; pointer-events: none; transition: opacity 0.2s; }}
+  .js-plotly-plot:hover .modebar-container, .js-plotly-plot:focus-within .modebar-container {{
+    opacity: 1; pointer-events: auto; }}
+}}
+</style>"""
 
 
 def setup_page(title: str, icon: str) -> None:
@@ -22,6 +33,8 @@ def setup_page(title: str, icon: str) -> None:
     for problem in settings.restore_from_url() + settings.fit_classes() + teacher.problems() + i18n.problems():
         st.warning(problem)
     teacher.presenter()
+    viewport.watch()
+    st.html(PHONE_CSS)
     commands.engine().warm()  # the training process, started before the first Train
     diagnostics.start()
     ss = st.session_state

@@ -10,7 +10,7 @@ from PIL import Image
 
 from ssnn_core import ConfigError, Hyper
 
-from . import classes, commands, i18n, settings, teacher
+from . import classes, commands, i18n, settings, teacher, viewport
 from .i18n import _
 
 LR_STEPS = (1, 1.5, 2, 3, 5, 7)       # round values, about evenly spaced on a log scale, 6 per decade
@@ -45,6 +45,11 @@ def settings_ui() -> Hyper:
             ss[key] = value
     flags = teacher.current()
     lock = flags.is_locked
+    if viewport.narrow():       # the sidebar starts collapsed on a phone: say where the settings went
+        st.info(_("**Settings** (hidden neurons, learning rate, iterations, seed, the two digits) are in the side "
+                  "panel: tap **»** at the top left.") if classes.are_digits() else
+                _("**Settings** (hidden neurons, learning rate, iterations, seed, the two classes) are in the side "
+                  "panel: tap **»** at the top left."), icon=":material/tune:")
     with st.sidebar:
         st.header(_("Settings"))
         if flags.locked:
@@ -92,8 +97,19 @@ def digit_png(pixels: np.ndarray, scale: int = 4) -> bytes:
     return buf.getvalue()
 
 
+GALLERY_PX = 104      # one image of a gallery (28 px at scale 3, and room for a two-line caption)
+
+
+def gallery_cells(n: int, width: int = GALLERY_PX) -> list:
+    """n containers `width` px wide in one row that wraps: about ten to a row on a wide screen, three on a
+    phone, where Streamlit would stack columns one under the other (issue #15, item 11)."""
+    row = st.container(horizontal=True, gap="small")
+    return [row.container(width=width) for _ in range(n)]
+
+
 def show_digit(pixels: np.ndarray, caption: str | None = None, scale: int = 4) -> None:
-    st.image(digit_png(pixels, scale), caption=caption, output_format="PNG")
+    st.image(digit_png(pixels, scale), caption=caption, output_format="PNG",
+             width=int(np.asarray(pixels).shape[1]) * scale)        # its pixels exactly, never stretched
 
 
 def clicked_point(chart_key: str, curves=(0,)) -> list | None:

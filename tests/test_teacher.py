@@ -61,5 +61,6 @@ def test_presenter_view_and_the_link_builder():
     at.multiselect(key="w_link_lock").set_value(["n1"]).run()
     at.multiselect(key="w_link_pages").set_value(["train", "board"]).run()
     at.toggle(key="w_link_present").set_value(True).run()
-    link = html.unescape(re.findall(r'data-link="([^"]*)"', str(at.get("html")[-1].proto.body))[-1])
+    links = [m for h in at.get("html") for m in re.findall(r'data-link="([^"]*)"', str(h.proto.body))]
+    link = html.unescape(links[-1])
     assert "lock=n1" in link and "pages=train,board" in link and "present=1" in link and "n1=10" in link
