@@ -140,8 +140,10 @@ def start() -> None:
                 value=repr(str(raw)[:20]))]
     if ss.get(SWITCH_KEY) in LANGS:      # the switch's value comes in before the script runs
         ss["lang"] = ss[SWITCH_KEY]
-    else:                                # first run, or the selected button clicked again (None)
-        ss[SWITCH_KEY] = ss["lang"]
+    # Always set (first run, the selected button clicked again (None), any run): a widget's value that was only
+    # ever set by the widget is dropped by Streamlit when another page is opened, and the switch then showed
+    # neither language selected on every second page.
+    ss[SWITCH_KEY] = ss["lang"]
 
 
 def switch() -> None:

@@ -97,14 +97,14 @@ def digit_png(pixels: np.ndarray, scale: int = 4) -> bytes:
     return buf.getvalue()
 
 
-GALLERY_PX = 104      # one image of a gallery (28 px at scale 3, and room for a two-line caption)
+GALLERY_PX = 92       # one image of a gallery: 28 px at scale 3 (84), its caption on two lines; 8 to a row at 1400 px
 
 
 def gallery_cells(n: int, width: int = GALLERY_PX) -> list:
     """n containers `width` px wide in one row that wraps: about ten to a row on a wide screen, three on a
     phone, where Streamlit would stack columns one under the other (issue #15, item 11)."""
     row = st.container(horizontal=True, gap="small")
-    return [row.container(width=width) for _ in range(n)]
+    return [row.container(width=width, gap="xxsmall") for _ in range(n)]
 
 
 def show_digit(pixels: np.ndarray, caption: str | None = None, scale: int = 4) -> None:

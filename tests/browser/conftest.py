@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,9 +117,17 @@ def wait_ready(page, timeout: float = TIMEOUT_MS) -> None:
     page.wait_for_selector(APP_IDLE, timeout=timeout)
 
 
+NARROW_REPORT_S = 1.0   # on a narrow screen the browser reports its width once a session starts (ssnn_app.viewport)
+
+
 def goto(page, url: str, timeout: float = TIMEOUT_MS) -> None:
+    """Open `url`, wait until the app is drawn and idle; on a phone-sized window also for the one rerun that
+    the width report makes, so that what the test opens next (a popover, a menu) is not redrawn under it."""
     page.goto(url, timeout=timeout)
     wait_ready(page, timeout)
+    if page.evaluate("() => window.innerWidth") < 640:
+        time.sleep(NARROW_REPORT_S)
+        wait_ready(page, timeout)
 
 
 # The watcher observes the whole document, not one stApp node (a page switch may draw a new one), and

@@ -68,6 +68,12 @@ def test_the_switch_changes_the_language_and_it_stays_across_pages(page, app_url
     click_and_wait(page, sidebar.get_by_role("radio", name="English", exact=True))
     expect(heading(page, TITLES["Weights"])).to_be_visible(timeout=EXPECT_MS)
     assert "lang=en" in page.url and names(page)[4] == "Weights", (page.url, nav_labels(page))
+    # the switch shows its language selected on every page opened after it (it lost it on every second one)
+    for name in ("Mistakes", "How it works", "Data", "Train"):
+        click_and_wait(page, nav_link(page, name))
+        wait_ready(page)
+        expect(sidebar.get_by_role("radio", name="English", exact=True)).to_have_attribute("aria-checked", "true")
+        expect(sidebar.get_by_role("radio", name="中文", exact=True)).to_have_attribute("aria-checked", "false")
     assert not page.js_errors, page.js_errors
 
 

@@ -98,8 +98,7 @@ def open_page(page, name: str, heading: str) -> None:
 
 def test_train_weights_and_mistakes_on_a_phone(phone, app_url):
     page, main = phone, phone.locator(MAIN)
-    goto(page, f"{app_url}/Train?n1={N1}&iters={ITERATIONS}")
-    settle(page)
+    goto(page, f"{app_url}/Train?n1={N1}&iters={ITERATIONS}")          # (waits for the width report's rerun)
 
     # Train: where the settings are, said at the top; the sidebar closed, and » opens it on them
     hint = main.get_by_text("are in the side panel: tap »", exact=False)
