@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ssnn_app import classes, fig_mistakes, numbersui, pagekit, readmodel, widgets, words
+from ssnn_app import classes, fig_mistakes, numbersui, pagekit, readmodel, viewport, widgets, words
 from ssnn_app import data as app_data
 from ssnn_app.i18n import _
 from ssnn_app.pagesetup import setup_page
@@ -100,7 +100,8 @@ def why_ui(view: readmodel.View, i: int) -> None:
                                                 title=_("#{i}, true {digit}").format(i=i, digit=truth)),
                       key="why_digit")
     mid.plotly_chart(fig_mistakes.gradient_figure(e.input_gradient), key="why_gradient")
-    right.plotly_chart(fig_mistakes.waterfall_figure(e.contributions, e.b2, e.z2, digits), key="why_waterfall")
+    right.plotly_chart(fig_mistakes.waterfall_figure(e.contributions, e.b2, e.z2, digits, narrow=viewport.narrow()),
+                       key="why_waterfall")
     st.caption(_("The gradient map shows how z2 would change if a pixel's (standardised) value grew: red pixels "
                  "push towards {digit_b}, blue ones towards {digit_a}. Only neurons that fire for this image "
                  "pass a gradient back.").format(digit_b=digits[1], digit_a=digits[0]))

@@ -6,6 +6,8 @@ orderings or Plotly figures. proba: (m,) P(digit B); labels: (m,) in {0, 1}; ima
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -52,8 +54,9 @@ def waterfall_parts(contributions: np.ndarray, b2: float, top: int = TOP_CONTRIB
 
 
 def waterfall_figure(contributions: np.ndarray, b2: float, z2: float, digits: tuple[int, int],
-                     top: int = TOP_CONTRIBUTIONS) -> go.Figure:
-    """How the logit z2 is built: each neuron's vote W2[j]*A1[j] (largest first), the others, b2, then z2."""
+                     top: int = TOP_CONTRIBUTIONS, narrow: bool = False) -> go.Figure:
+    """How the logit z2 is built: each neuron's vote W2[j]*A1[j] (largest first), the others, b2, then z2.
+    narrow: a phone's width: the title on two lines (broken at its comma), so that none of it is cut off."""
     names, values = waterfall_parts(contributions, b2, top)
     fig = go.Figure(go.Waterfall(
         x=names + [_("z2 (logit)")], y=values + [z2], measure=["relative"] * len(values) + ["total"],
@@ -61,10 +64,12 @@ def waterfall_figure(contributions: np.ndarray, b2: float, z2: float, digits: tu
         totals={"marker": {"color": "#444444"}}, connector={"line": {"color": "#bbbbbb", "width": 1}},
         hovertemplate="%{x}: %{y:+.4g}<extra></extra>"))
     fig.add_hline(y=0, line={"color": "#888888", "width": 1})
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False,
-                      title={"text": _("votes for {digit_b} (up) and for {digit_a} (down), summing to "
-                                       "z2 = {z2:+.4g}").format(digit_b=digits[1], digit_a=digits[0], z2=z2),
-                             "font": {"size": 14}},
+    title = _("votes for {digit_b} (up) and for {digit_a} (down), summing to "
+              "z2 = {z2:+.4g}").format(digit_b=digits[1], digit_a=digits[0], z2=z2)
+    if narrow:
+        title = re.sub(r"[,，]\s*", "<br>", title, count=1)
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 60 if narrow else 40, "b": 10}, showlegend=False,
+                      title={"text": title, "font": {"size": 14}},
                       yaxis_title=_("contribution to z2"))
     return fig
 

@@ -89,8 +89,12 @@ def numbers_ui(params: dict, x: np.ndarray, e: Explanation, digits: tuple, key: 
     names ('0', '1'; 'T-shirt/top', 'Trouser')."""
     st.markdown(_("**Every number, worked out.** Pick a hidden neuron to see its sum with this image's numbers:"))
     order = [int(k) for k in np.argsort(-np.abs(e.contributions), kind="stable")]   # largest vote first
-    if not isinstance(st.session_state.get(key, order[0]), int) or st.session_state.get(key, 0) >= len(order):
-        st.session_state.pop(key, None)                 # a value from another network (or a stale label)
+    ss = st.session_state
+    if not isinstance(ss.get(key, order[0]), int) or ss.get(key, 0) >= len(order):
+        ss.pop(key, None)                               # a value from another network (or a stale label)
+    if ss.get(f"_{key}_order") != order:                # another image or model: start at its largest vote
+        ss[f"_{key}_order"] = order                     # (a kept pick showed as '#9' while explaining #3)
+        ss[key] = order[0]
     j = st.selectbox(_("Hidden neuron (largest vote first)"), order, key=key, format_func=lambda k: f"#{k}")
     j = j if isinstance(j, int) else order[0]
     s = neuron_sum(params, x, j)

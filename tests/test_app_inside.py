@@ -118,6 +118,34 @@ def test_every_number_explained_on_mistakes():
     assert not at.exception
 
 
+def test_the_neuron_explained_is_the_one_shown_when_the_image_changes():
+    """A pick kept from another image showed the new image's first option ('#9') while the sums explained the
+    pick ('Neuron #3'): a new order starts at its largest vote; the same order keeps a pick."""
+    at = trained(MISTAKES, iterations=30, seed=3)
+
+    def shown_and_explained():
+        box = at.selectbox(key="w_mistake_neuron")
+        said = next(c.value for c in at.caption if c.value.startswith("Neuron #"))
+        return box.options, box.value, int(said.split("#")[1].split(":")[0])
+
+    options, value, explained = shown_and_explained()
+    pick = int(options[2].lstrip("#"))
+    at.selectbox(key="w_mistake_neuron").set_value(pick).run()
+    assert shown_and_explained()[1:] == (pick, pick)
+    at.run()
+    assert shown_and_explained()[1:] == (pick, pick)                    # a rerun keeps the pick
+    images = at.selectbox(key="w_mistake").options
+    for k in range(1, len(images)):                                      # an image whose votes order differently
+        at.selectbox(key="w_mistake").select_index(k).run()
+        new_options, value, explained = shown_and_explained()
+        if new_options != options:
+            break
+    else:
+        pytest.skip("every image orders its neurons' votes the same way")
+    first = int(new_options[0].lstrip("#"))
+    assert value == explained == first, (new_options, value, explained)
+
+
 def test_hidden_space_click_opens_the_digit_on_mistakes():
     at = trained(HIDDEN, iterations=30)
     at.session_state["inspect_image"] = (at.session_state["run"].id, 5)     # what a click on #5 leaves

@@ -103,3 +103,16 @@ def test_narrow_means_below_streamlits_breakpoint():
         st.session_state["_viewport_px"] = px
         assert viewport.narrow() is narrow
         assert viewport.content_width(900) == (max(200, px - viewport.PAD_PX) if narrow else 900)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_waterfall_title_breaks_at_its_comma_on_a_phone(lang):
+    from ssnn_app import fig_mistakes, i18n
+
+    with i18n.use(lang):
+        wide = fig_mistakes.waterfall_figure(np.array([0.5, -0.2]), 0.1, 0.4, ("0", "1")).layout.title.text
+        narrow = fig_mistakes.waterfall_figure(np.array([0.5, -0.2]), 0.1, 0.4, ("0", "1"), narrow=True)
+    assert (lang == "zh") == ("总和" in wide)
+    first, second = narrow.layout.title.text.split("<br>")
+    assert "<br>" not in wide and "z2 = +0.4" in second and len(first) < len(wide)
+    assert narrow.layout.margin.t > 40
