@@ -116,3 +116,22 @@ def test_the_waterfall_title_breaks_at_its_comma_on_a_phone(lang):
     first, second = narrow.layout.title.text.split("<br>")
     assert "<br>" not in wide and "z2 = +0.4" in second and len(first) < len(wide)
     assert narrow.layout.margin.t > 40
+
+
+@pytest.mark.usefixtures("app_synthetic")
+def test_a_new_session_starts_from_the_width_its_browser_reported_last(monkeypatch):
+    """The component leaves a cookie; a reload on a phone is laid out for it from its first run."""
+    import streamlit as st
+
+    monkeypatch.setattr(type(st.context), "cookies", property(lambda self: {viewport.COOKIE: str(PHONE_PX)}))
+    at = app(TRAIN)
+    assert at.session_state["_viewport_px"] == PHONE_PX
+    assert any("are in the side panel" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "-5", "640", "99999", "0"])
+def test_a_bad_or_wide_cookie_means_the_desktop_layout(monkeypatch, raw):
+    import streamlit as st
+
+    monkeypatch.setattr(type(st.context), "cookies", property(lambda self: {viewport.COOKIE: raw}))
+    assert viewport._from_cookie() == 0

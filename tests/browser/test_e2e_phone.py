@@ -100,6 +100,7 @@ def test_train_weights_and_mistakes_on_a_phone(phone, app_url):
     page, main = phone, phone.locator(MAIN)
     goto(page, f"{app_url}/Train?n1={N1}&iters={ITERATIONS}")          # (waits for the width report's rerun)
 
+    assert "ssnn_narrow_px=390" in page.evaluate("() => document.cookie")      # a reload starts from it
     # Train: where the settings are, said at the top; the sidebar closed, and » opens it on them
     hint = main.get_by_text("are in the side panel: tap »", exact=False)
     expect(hint).to_be_visible(timeout=EXPECT_MS)
