@@ -12,6 +12,7 @@ from ssnn_app import (
     navigation,
     pagekit,
     readmodel,
+    scrollto,
     settings,
     sharelink,
     teacher,
@@ -101,6 +102,7 @@ def open_image(page: str, index: int, view) -> None:
         ss["inspect_image"] = (view.key[0], index)       # as a click on Hidden space does
         ss["_inspect_fresh"] = True
         ss["w_mistake"] = index
+        scrollto.request("why")                          # Mistakes opens scrolled to its why-panel
     else:
         ss["data_split"], ss["data_index"] = "test", index
     st.switch_page(page)

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ssnn_app import classes, fig_mistakes, numbersui, pagekit, readmodel, viewport, widgets, words
+from ssnn_app import classes, fig_mistakes, numbersui, pagekit, readmodel, scrollto, viewport, widgets, words
 from ssnn_app import data as app_data
 from ssnn_app.i18n import _
 from ssnn_app.pagesetup import setup_page
@@ -22,6 +22,7 @@ def caption(view: readmodel.View, i: int) -> str:
 
 def open_why(i: int) -> None:
     st.session_state["w_mistake"] = int(i)        # the why-panel below opens on it
+    scrollto.request("why")                       # and the page scrolls down to it
 
 
 def gallery(view: readmodel.View, indices: np.ndarray, where: str) -> None:
@@ -123,6 +124,7 @@ st.caption(_("Correctly classified test digits whose probability is closest to 0
              "to happen."))
 gallery(view, nearly, "nearly")
 
+scrollto.here("why")
 st.subheader(_("Why?"))
 options = [int(i) for i in shown] + [int(i) for i in nearly if i not in set(shown.tolist())]
 if pagekit.page_opened() and not st.session_state.pop("_inspect_fresh", False):

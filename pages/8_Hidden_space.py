@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ssnn_app import classes, fig_hidden, inside, navigation, pagekit, widgets
+from ssnn_app import classes, fig_hidden, inside, navigation, pagekit, scrollto, widgets
 from ssnn_app import data as app_data
 from ssnn_app.i18n import N_, _, ngettext
 from ssnn_app.pagesetup import setup_page
@@ -27,6 +27,7 @@ def open_clicked(view) -> None:
             ss["_inspect_fresh"] = True
             ss["w_mistake"] = index
             if navigation.visible("pages/4_Mistakes.py"):
+                scrollto.request("why")                           # opened at its why-panel
                 st.switch_page("pages/4_Mistakes.py")
             st.caption(_("Test image #{index} picked (the Mistakes page is not part of this lesson).").format(
                 index=index))

@@ -242,6 +242,18 @@ def test_a_gallery_digit_opens_its_why_panel():
     buttons[1].click().run()
     assert not at.exception and at.selectbox(key="w_mistake").value == target
     assert f"Test image **#{target}**" in texts(at)
+    assert scroll_anchors(at) == 1                          # and the page scrolls to the panel (once)
+    at.run()
+    assert scroll_anchors(at) == 0
     near = next(b for b in at.button if b.key and b.key.startswith("b_why_nearly_"))
     near.click().run()
     assert at.selectbox(key="w_mistake").value == int(near.key.rsplit("_", 1)[1])
+    assert scroll_anchors(at) == 1
+
+
+def scroll_anchors(at) -> int:
+    """Scroll-to components in the main column (ssnn_app.scrollto; the sidebar holds the viewport's)."""
+    def walk(node):
+        own = int(getattr(node, "type", None) == "bidi_component")
+        return own + sum(walk(c) for c in getattr(node, "children", {}).values())
+    return walk(at.main)

@@ -142,5 +142,10 @@ def test_every_number_explained_on_mistakes(page, app_url):
     expect(page.locator(f'{MAIN} input[aria-label="Test image"]')).to_have_value(re.compile(rf"#{index}\b"),
                                                                                  timeout=EXPECT_MS)
     expect(page.locator(MAIN)).to_contain_text(f"Test image #{index} is a", timeout=EXPECT_MS)
+    # ... and the page scrolls down to the panel, also from the top of the page
+    page.locator(MAIN).evaluate("m => m.scrollTo(0, 0)")
+    expect(page.locator(MAIN).get_by_role("heading", name="Why?")).not_to_be_in_viewport(timeout=EXPECT_MS)
+    click_and_wait(page, page.get_by_role("button", name="Why?").first)
+    expect(page.locator(MAIN).get_by_role("heading", name="Why?")).to_be_in_viewport(timeout=EXPECT_MS)
     assert_no_exception(page)
     assert not page.js_errors, page.js_errors
