@@ -87,16 +87,23 @@ def app_url(mnist_path, playwright_sync):
     server.remove_log()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh browser context (= a fresh Streamlit session) per test, 1400x1000."""
-    ctx = browser.new_context(viewport=VIEWPORT)
+def session_page(browser, **options):
+    """A page in a fresh browser context (= a fresh Streamlit session) with `options` (viewport, user agent,
+    ...), collecting its JavaScript errors in `page.js_errors`; close it with `page.context.close()`."""
+    ctx = browser.new_context(**options)
     ctx.set_default_timeout(TIMEOUT_MS)
     p = ctx.new_page()
     p.js_errors = []
     p.on("pageerror", lambda exc: p.js_errors.append(str(exc)))
+    return p
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh session per test, 1400x1000."""
+    p = session_page(browser, viewport=VIEWPORT)
     yield p
-    ctx.close()
+    p.context.close()
 
 
 @pytest.hookimpl(wrapper=True)

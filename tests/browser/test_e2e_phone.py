@@ -16,7 +16,17 @@ from playwright.sync_api import expect
 
 from ssnn_app import fig_weights
 
-from .conftest import EXPECT_MS, MAIN, TIMEOUT_MS, assert_no_exception, click_and_wait, goto, screenshot, wait_ready
+from .conftest import (
+    EXPECT_MS,
+    MAIN,
+    TIMEOUT_MS,
+    assert_no_exception,
+    click_and_wait,
+    goto,
+    screenshot,
+    session_page,
+    wait_ready,
+)
 from .test_e2e_weights_items import TILES_JS, overlapping, status_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.mnist, pytest.mark.slow]
@@ -47,13 +57,9 @@ SIDEBAR_OPEN_JS = """() => document.querySelector('[data-testid="stSidebar"]').g
 
 @pytest.fixture
 def phone(browser, app_url):
-    ctx = browser.new_context(**PHONE)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    page = ctx.new_page()
-    page.js_errors = []
-    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page = session_page(browser, **PHONE)
     yield page
-    ctx.close()
+    page.context.close()
 
 
 def settle(page) -> None:
